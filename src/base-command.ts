@@ -5,7 +5,8 @@ import { envFrom, systemClock, type Clock, type Env } from './core/deps.js';
 import { ExitCode, WardenError } from './core/errors.js';
 import { resolvePaths, type WardenPaths } from './core/paths.js';
 import { openStore, type Store } from './core/store/db.js';
-import { DaemonClient } from './core/protocol/client.js';
+import { DaemonClient, daemonUrl } from './core/protocol/client.js';
+import { ensureDaemon } from './core/lifecycle/spawn-daemon.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
@@ -24,11 +25,13 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected flags!: BaseFlags<T>;
   protected args!: BaseArgs<T>;
   protected deps!: CliDeps;
+  /** Positional words past the declared args (commands with `strict = false`). */
+  protected rest: string[] = [];
   private stores: Store[] = [];
 
   public async init(): Promise<void> {
     await super.init();
-    const { args, flags } = await this.parse({
+    const { args, flags, argv } = await this.parse({
       flags: this.ctor.flags,
       baseFlags: (super.ctor as typeof BaseCommand).baseFlags,
       enableJsonFlag: this.ctor.enableJsonFlag,
@@ -37,6 +40,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     });
     this.flags = flags as BaseFlags<T>;
     this.args = args as BaseArgs<T>;
+    this.rest = argv as string[];
     const env = envFrom(process.env);
     this.deps = { env, clock: systemClock, paths: resolvePaths(env) };
   }
@@ -50,6 +54,13 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected client(): DaemonClient {
     return new DaemonClient(this.deps.paths);
+  }
+
+  /** A client for a running daemon, starting one in the background first if none answers. */
+  protected async daemon(): Promise<DaemonClient> {
+    const { started, state } = await ensureDaemon(this.deps.paths);
+    if (started) this.note(`warden: started the daemon at ${daemonUrl(state)} (pid ${state.pid}); \`warden down\` stops it`);
+    return this.client();
   }
 
   /** Diagnostics and progress: stderr, never stdout. */

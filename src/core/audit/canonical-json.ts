@@ -1,0 +1,101 @@
+// Canonical JSON (RFC 8785, JCS) for hashing audit events: one byte-exact text per JSON value.
+// Written here rather than taken from npm: it is ~80 lines, must be exact, and the `canonicalize`
+// package's current major requires Node 22 while Warden supports Node >= 20.19.
+
+/**
+ * Serialises `value` the way RFC 8785 specifies:
+ * - object members sorted by their names' UTF-16 code units (JS's default string ordering), no whitespace;
+ * - numbers in ECMAScript's shortest round-trip form (`Number.prototype.toString`: 1e+21, 0.1, -0 → 0);
+ * - strings escaped as JSON.stringify does (\" \\ \b \f \n \r \t, other controls as \u00xx, the rest as is).
+ *
+ * Inputs that have no JSON meaning are rejected with a TypeError instead of being silently dropped or
+ * rewritten: NaN/±Infinity, bigint, functions, symbols, `undefined` at the top level or in an array,
+ * strings with lone surrogates (I-JSON, RFC 7493 §2.1), and cycles. `undefined` object members are
+ * omitted, as JSON.stringify omits them; objects with a `toJSON` method are serialised through it.
+ */
+export function canonicalJson(value: unknown): string {
+  const out: string[] = [];
+  write(value, out, new Set<object>(), '$');
+  return out.join('');
+}
+
+function write(value: unknown, out: string[], stack: Set<object>, path: string): void {
+  if (value === null) {
+    out.push('null');
+    return;
+  }
+  switch (typeof value) {
+    case 'boolean':
+      out.push(value ? 'true' : 'false');
+      return;
+    case 'number':
+      if (!Number.isFinite(value)) throw new TypeError(`canonical JSON: ${path} is ${value}, which JSON cannot represent`);
+      // String(-0) is "0", as JCS requires; everything else is already the shortest round-trip form.
+      out.push(String(value));
+      return;
+    case 'string':
+      out.push(quote(value, path));
+      return;
+    case 'object':
+      break;
+    default:
+      throw new TypeError(`canonical JSON: ${path} is a ${typeof value}, which JSON cannot represent`);
+  }
+
+  const obj = value as object;
+  const withToJson = obj as { toJSON?: unknown };
+  if (typeof withToJson.toJSON === 'function') {
+    write((withToJson.toJSON as (key: string) => unknown).call(obj, ''), out, stack, path);
+    return;
+  }
+  if (stack.has(obj)) throw new TypeError(`canonical JSON: ${path} is a circular reference`);
+  stack.add(obj);
+
+  if (Array.isArray(obj)) {
+    out.push('[');
+    for (let i = 0; i < obj.length; i++) {
+      if (i > 0) out.push(',');
+      const item: unknown = obj[i];
+      if (item === undefined) throw new TypeError(`canonical JSON: ${path}[${i}] is undefined`);
+      write(item, out, stack, `${path}[${i}]`);
+    }
+    out.push(']');
+  } else {
+    const record = obj as Record<string, unknown>;
+    // Array.prototype.sort without a comparator orders by UTF-16 code units, exactly JCS's rule.
+    const keys = Object.keys(record).sort();
+    out.push('{');
+    let first = true;
+    for (const key of keys) {
+      const member = record[key];
+      if (member === undefined) continue;
+      if (!first) out.push(',');
+      first = false;
+      out.push(quote(key, path), ':');
+      write(member, out, stack, `${path}.${key}`);
+    }
+    out.push('}');
+  }
+  stack.delete(obj);
+}
+
+/** JSON string literal per JCS; rejects lone surrogates, which have no UTF-8 form to hash. */
+function quote(s: string, path: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const next = s.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        i++;
+        continue;
+      }
+      throw new TypeError(`canonical JSON: ${path} contains a lone surrogate at index ${i}`);
+    }
+    if (c >= 0xdc00 && c <= 0xdfff) {
+      throw new TypeError(`canonical JSON: ${path} contains a lone surrogate at index ${i}`);
+    }
+  }
+  // With no lone surrogates left, JSON.stringify's escaping is the one JCS prescribes
+  // (short escapes for \b \t \n \f \r \" \\, lowercase \u00xx for other C0 controls, nothing else).
+  return JSON.stringify(s);
+}

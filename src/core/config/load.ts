@@ -1,0 +1,307 @@
+// Finding, reading and validating config files (global + repo `.warden/config.yaml`), with
+// file:line:col on every error, and routing a model name to a provider through the merged routes.
+import nodeFs from 'node:fs';
+import path from 'node:path';
+import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
+import type { core as zcore } from 'zod';
+import { WardenError, type ErrorLocation } from '../errors.js';
+import {
+  configFileSchema,
+  describeValue,
+  globToRegExp,
+  mergeLayers,
+  type ConfigLayer,
+  type RouteRule,
+  type WardenConfig,
+} from './schema.js';
+
+/** Config files are hand-written; anything larger is a mistake, not a config. */
+const MAX_CONFIG_BYTES = 1024 * 1024;
+
+export interface RepoRootFs {
+  existsSync(p: string): boolean;
+}
+
+/** The nearest directory at or above `cwd` holding `.warden` or `.git`; undefined at the filesystem root. */
+export function findRepoRoot(cwd: string, fs: RepoRootFs = nodeFs): string | undefined {
+  let dir = path.resolve(cwd);
+  for (;;) {
+    if (fs.existsSync(path.join(dir, '.warden')) || fs.existsSync(path.join(dir, '.git'))) return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+/** Where a repository's config lives. */
+export function repoConfigFile(repoRoot: string): string {
+  return path.join(repoRoot, '.warden', 'config.yaml');
+}
+
+export interface LoadConfigOptions {
+  globalFile: string;
+  repoFile?: string;
+}
+
+export interface LoadedConfig {
+  config: WardenConfig;
+  /** The files actually read, repo file first. */
+  files: string[];
+}
+
+/**
+ * Reads the repo and global files when present (a missing file is no error), validates each
+ * and merges them (repo over global). Synchronous: it runs once at startup, never per request.
+ * Throws WardenError `config_invalid` / `config_unreadable` with the file, line and column.
+ */
+export function loadConfig(opts: LoadConfigOptions): LoadedConfig {
+  const layers: ConfigLayer[] = [];
+  const files: string[] = [];
+  const candidates = [opts.repoFile, opts.globalFile].filter((f): f is string => typeof f === 'string');
+  for (const file of new Set(candidates.map((f) => path.resolve(f)))) {
+    const text = readConfigFile(file);
+    if (text === undefined) continue;
+    layers.push(parseConfigText(text, file));
+    files.push(file);
+  }
+  return { config: mergeLayers(layers), files };
+}
+
+function readConfigFile(file: string): string | undefined {
+  let buf: Buffer;
+  try {
+    const st = nodeFs.statSync(file);
+    if (st.isDirectory()) {
+      throw new WardenError('config_unreadable', `${file} is a directory, expected a YAML file`, { location: { file } });
+    }
+    if (st.size > MAX_CONFIG_BYTES) {
+      throw new WardenError('config_invalid', `config file is larger than 1MB`, { location: { file } });
+    }
+    buf = nodeFs.readFileSync(file);
+  } catch (e) {
+    if (e instanceof WardenError) throw e;
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new WardenError('config_unreadable', `cannot read config file: ${(e as Error).message}`, {
+      location: { file },
+      cause: e,
+    });
+  }
+  return buf.toString('utf8');
+}
+
+/** Validates one file's text into the layer it contributes. `file` is used for error locations. */
+export function parseConfigText(text: string, file: string): ConfigLayer {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const err = doc.errors[0];
+    const pos = lineCounter.linePos(err.pos[0]);
+    throw new WardenError('config_invalid', `YAML syntax error: ${err.message.split('\n')[0]}`, {
+      location: { file, line: pos.line, col: pos.col },
+      hint: doc.errors.length > 1 ? `${doc.errors.length - 1} more YAML error(s) follow this one` : undefined,
+    });
+  }
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    throw new WardenError('config_invalid', `YAML could not be read: ${(e as Error).message}`, {
+      location: { file },
+      cause: e,
+    });
+  }
+  if (data === null || data === undefined) return {};
+  if (typeof data !== 'object' || Array.isArray(data)) {
+    throw new WardenError('config_invalid', `expected a mapping at the top level, got ${describeValue(data)}`, {
+      location: locate(doc, lineCounter, file, [], false),
+    });
+  }
+  const result = configFileSchema.safeParse(data, { reportInput: true });
+  if (result.success) return result.data;
+
+  // zod reports unknown keys after field errors; order by position so the first error is the first in the file.
+  const described = result.error.issues
+    .map((issue) => {
+      const d = describeIssue(issue);
+      return { ...d, location: locate(doc, lineCounter, file, d.path, d.atKey) };
+    })
+    .sort((a, b) => (a.location.line ?? 0) - (b.location.line ?? 0) || (a.location.col ?? 0) - (b.location.col ?? 0));
+  const [first, ...others] = described;
+  const rest = others
+    .slice(0, 5)
+    .map((d) => `also ${d.text}${d.hint ? ` (${d.hint})` : ''}${d.location.line ? ` at line ${d.location.line}` : ''}`);
+  if (others.length > 5) rest.push(`and ${others.length - 5} more`);
+  const hints = [first.hint, ...rest].filter((h): h is string => !!h);
+  throw new WardenError('config_invalid', first.text, {
+    location: first.location,
+    hint: hints.length ? hints.join('\n        ') : undefined,
+  });
+}
+
+interface IssueText {
+  text: string;
+  /** Path to point the location at. */
+  path: PropertyKey[];
+  /** Point at the key rather than its value (unknown keys, bad record keys). */
+  atKey: boolean;
+  hint?: string;
+}
+
+function describeIssue(issue: zcore.$ZodIssue): IssueText {
+  const p = issue.path;
+  switch (issue.code) {
+    case 'unrecognized_keys': {
+      const key = issue.keys[0];
+      const keyPath = [...p, key];
+      const known = knownKeys(p);
+      const guess = known ? closest(key, known) : undefined;
+      return {
+        text: `${formatPath(keyPath)}: unknown key${issue.keys.length > 1 ? ` (also ${issue.keys.slice(1).join(', ')})` : ''}`,
+        path: keyPath,
+        atKey: true,
+        hint: guess ? `did you mean "${guess}"?` : known ? `known keys: ${known.join(', ')}` : undefined,
+      };
+    }
+    case 'invalid_key':
+      return { text: `${formatPath(p)}: invalid key: ${issue.issues[0]?.message ?? issue.message}`, path: p, atKey: true };
+    case 'invalid_type':
+      if (issue.input === undefined) return { text: `${formatPath(p)}: is required`, path: p, atKey: false };
+      return {
+        text: `${formatPath(p)}: expected ${article(issue.expected)}, got ${describeValue(issue.input)}`,
+        path: p,
+        atKey: false,
+      };
+    case 'invalid_value':
+      return {
+        text: `${formatPath(p)}: expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describeValue(issue.input)}`,
+        path: p,
+        atKey: false,
+      };
+    case 'too_big':
+    case 'too_small': {
+      const bound = issue.code === 'too_big' ? issue.maximum : issue.minimum;
+      const cmp = issue.code === 'too_big' ? (issue.inclusive === false ? '<' : '<=') : issue.inclusive === false ? '>' : '>=';
+      const what = issue.origin === 'string' ? 'length' : issue.origin === 'array' ? 'number of entries' : 'value';
+      return {
+        text: `${formatPath(p)}: expected ${what} ${cmp} ${String(bound)}, got ${describeValue(issue.input)}`,
+        path: p,
+        atKey: false,
+      };
+    }
+    case 'invalid_format':
+      return { text: `${formatPath(p)}: ${issue.message}, got ${describeValue(issue.input)}`, path: p, atKey: false };
+    default:
+      return { text: `${formatPath(p)}: ${issue.message}`, path: p, atKey: false };
+  }
+}
+
+function article(expected: string): string {
+  const names: Record<string, string> = {
+    number: 'a number',
+    int: 'an integer',
+    string: 'a string',
+    boolean: 'true or false',
+    object: 'a mapping',
+    record: 'a mapping',
+    array: 'a list',
+  };
+  return names[expected] ?? expected;
+}
+
+/** `server.port`, `routes[0].match`, `(top level)` for the root. */
+export function formatPath(p: readonly PropertyKey[]): string {
+  let out = '';
+  for (const seg of p) {
+    if (typeof seg === 'number') out += `[${seg}]`;
+    else if (!/^[A-Za-z0-9_-]+$/.test(String(seg))) out += `[${JSON.stringify(String(seg))}]`;
+    else out += out === '' ? String(seg) : `.${String(seg)}`;
+  }
+  return out === '' ? '(top level)' : out;
+}
+
+/** Keys the schema allows at a mapping path, for "did you mean" hints. */
+function knownKeys(p: readonly PropertyKey[]): string[] | undefined {
+  const KNOWN: Record<string, string[]> = {
+    '': ['server', 'store_bodies', 'log_level', 'writer', 'providers', 'routes', 'pricing'],
+    server: ['host', 'port', 'max_body', 'upstream_timeout', 'connect_timeout', 'stream_idle_timeout'],
+    writer: ['flush_ms', 'max_batch'],
+    pricing: ['overrides'],
+    'providers.*': ['type', 'base_url', 'api_key_env', 'api_version'],
+    'routes.*': ['match', 'provider'],
+    'pricing.overrides.*': ['input_mtok', 'output_mtok', 'cache_read_mtok', 'cache_write_mtok', 'cache_write_1h_mtok'],
+  };
+  const key = p
+    .map((seg, i) => (typeof seg === 'number' || (i === 1 && p[0] === 'providers') || (i === 2 && p[1] === 'overrides') ? '*' : String(seg)))
+    .join('.');
+  return KNOWN[key];
+}
+
+function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c);
+    if (d < bestD) {
+      bestD = d;
+      best = c;
+    }
+  }
+  return bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0];
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = prev[j];
+      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = tmp;
+    }
+  }
+  return prev[b.length];
+}
+
+/**
+ * The position of the value at `p` (or of its key when `atKey`). Where the path runs out (a
+ * missing required key) it points at the deepest node that exists.
+ */
+function locate(
+  doc: Document,
+  lineCounter: LineCounter,
+  file: string,
+  p: readonly PropertyKey[],
+  atKey: boolean,
+): ErrorLocation {
+  let node: unknown = doc.contents;
+  let keyNode: unknown;
+  let best: unknown = node;
+  for (const seg of p) {
+    if (isAlias(node)) node = node.resolve(doc);
+    keyNode = undefined;
+    let next: unknown;
+    if (isMap(node)) {
+      const pair = node.items.find((it) => (isScalar(it.key) ? String(it.key.value) : String(it.key)) === String(seg));
+      if (pair) {
+        keyNode = pair.key;
+        next = pair.value ?? pair.key;
+      }
+    } else if (isSeq(node) && typeof seg === 'number') {
+      next = node.items[seg];
+    }
+    if (next === undefined || next === null) break;
+    node = next;
+    best = atKey && keyNode ? keyNode : node;
+  }
+  const range = (best as Node | null | undefined)?.range;
+  if (!range) return { file, line: 1, col: 1 };
+  const pos = lineCounter.linePos(range[0]);
+  return { file, line: pos.line, col: pos.col };
+}
+
+/** The provider name of the first route whose glob matches `model`, or undefined. */
+export function routeModel(model: string, routes: readonly RouteRule[]): string | undefined {
+  for (const r of routes) if (globToRegExp(r.match).test(model)) return r.provider;
+  return undefined;
+}

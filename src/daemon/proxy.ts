@@ -1,0 +1,785 @@
+// The proxy pipeline: authenticate → parse → route → record start → forward and stream back
+// with a usage tap → settle (usage, cost, audit). Nothing here touches the disk synchronously;
+// rows go through the batched writer.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Agent, errors as undiciErrors } from 'undici';
+import { extractPresentedKey, hashVirtualKey, newId } from '../core/auth/virtual-keys.js';
+import { detectClientTool } from '../core/auth/client-tool.js';
+import type { KeyCache, Principal } from '../core/auth/key-cache.js';
+import { errorBody } from '../core/providers/errors.js';
+import { familyForEndpoint, matchEndpoint } from '../core/providers/index.js';
+import type { ResolvedProvider, Router } from '../core/providers/resolve.js';
+import type { ApiFamily, Endpoint, ModelEntry, NormalizedUsage, StreamTap } from '../core/providers/types.js';
+import { priceRequest, type PriceOverrides } from '../core/pricing/index.js';
+import { estimateUsage } from '../core/pricing/estimate.js';
+import type { RequestSettlement, BatchedWriter } from '../core/store/writer.js';
+import type { RequestStatus, UsageSource } from '../core/store/schema.js';
+import type { Logger } from '../core/util/logger.js';
+
+export interface ProxyLimits {
+  maxBodyBytes: number;
+  upstreamTimeoutMs: number;
+  connectTimeoutMs: number;
+  streamIdleTimeoutMs: number;
+}
+
+export interface SettledSummary {
+  id: string;
+  status: RequestStatus;
+  httpStatus: number;
+  method: string;
+  path: string;
+  model: string | null;
+  provider: string | null;
+  tool: string;
+  project: string | null;
+  usage: NormalizedUsage | null;
+  usageSource: UsageSource | null;
+  costUsd: number | null;
+  priceUnknown: boolean;
+  durationMs: number;
+  overheadMs: number;
+}
+
+export interface ProxyDeps {
+  keys: KeyCache;
+  router: () => Router;
+  writer: BatchedWriter;
+  logger: Logger;
+  now: () => number;
+  limits: ProxyLimits;
+  storeBodies: boolean;
+  priceOverrides: () => PriceOverrides;
+  onSettled?: (s: SettledSummary) => void;
+}
+
+/** Headers that describe one hop, never forwarded in either direction. */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+const MAX_CAPTURE_BYTES = 8 * 1024 * 1024;
+
+function sendError(res: ServerResponse, family: ApiFamily, status: number, message: string, code?: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify(errorBody(family, status, message, code ? { code } : undefined));
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+class BodyTooLarge extends Error {}
+
+function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? -1);
+    if (declared > max) {
+      reject(new BodyTooLarge());
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > max) {
+        req.removeAllListeners('data');
+        reject(new BodyTooLarge());
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)));
+    req.on('error', reject);
+  });
+}
+
+function headerString(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function upstreamErrorMessage(buf: Buffer): string {
+  const text = buf.subarray(0, 2000).toString('utf8');
+  try {
+    const j = JSON.parse(text) as { error?: { message?: string } | string; message?: string };
+    if (typeof j.error === 'object' && j.error?.message) return j.error.message.slice(0, 500);
+    if (typeof j.error === 'string') return j.error.slice(0, 500);
+    if (j.message) return j.message.slice(0, 500);
+  } catch {
+    /* not JSON */
+  }
+  return text.slice(0, 500);
+}
+
+export class Proxy {
+  private readonly agent: Agent;
+  private modelsCache: { at: number; entries: ModelEntry[] } | undefined;
+  private readonly inflight = new Set<Promise<void>>();
+
+  constructor(private readonly deps: ProxyDeps) {
+    this.agent = new Agent({
+      keepAliveTimeout: 30_000,
+      keepAliveMaxTimeout: 600_000,
+      connections: 256,
+      headersTimeout: deps.limits.upstreamTimeoutMs,
+      bodyTimeout: deps.limits.streamIdleTimeoutMs,
+      connect: { timeout: deps.limits.connectTimeoutMs },
+    });
+  }
+
+  get inflightCount(): number {
+    return this.inflight.size;
+  }
+
+  /** Resolves when every request in flight has settled (graceful drain). */
+  async drain(): Promise<void> {
+    while (this.inflight.size) await Promise.allSettled([...this.inflight]);
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+
+  handle(req: IncomingMessage, res: ServerResponse, pathname: string, search: string): void {
+    const p = this.run(req, res, pathname, search).catch((err: Error) => {
+      this.deps.logger.error({ err: err.message, stack: err.stack }, 'proxy handler failed');
+      sendError(res, 'openai', 500, 'internal error in Warden');
+    });
+    this.inflight.add(p);
+    void p.finally(() => this.inflight.delete(p));
+  }
+
+  private async run(req: IncomingMessage, res: ServerResponse, pathname: string, search: string): Promise<void> {
+    const t0 = performance.now();
+    const startedAt = this.deps.now();
+    const id = newId('req', startedAt);
+    res.setHeader('x-warden-request-id', id);
+    const method = req.method ?? 'GET';
+    const endpoint = matchEndpoint(method, pathname);
+    const family: ApiFamily = endpoint
+      ? familyForEndpoint(endpoint)
+      : pathname.startsWith('/v1/messages')
+        ? 'anthropic'
+        : 'openai';
+    if (!endpoint) {
+      req.resume();
+      sendError(res, family, 404, `Warden does not proxy ${method} ${pathname}`, 'unknown_url');
+      return;
+    }
+
+    const presented = extractPresentedKey(req.headers);
+    const auth = this.deps.keys.authenticate(presented === undefined ? undefined : hashVirtualKey(presented), startedAt);
+    if (!auth.ok) {
+      req.resume();
+      const msg = {
+        missing: 'no virtual key was sent: set your SDK API key to a Warden key (wk_…); see `warden keys create` or `warden run`',
+        unknown: 'invalid virtual key',
+        expired: 'this virtual key has expired',
+        revoked: 'this virtual key has been revoked',
+      }[auth.reason];
+      sendError(res, family, 401, msg, auth.reason === 'missing' ? 'missing_api_key' : 'invalid_api_key');
+      this.deps.logger.info({ path: pathname, reason: auth.reason }, 'rejected request: authentication');
+      return;
+    }
+    const principal = auth.principal;
+    const tool = detectClientTool(headerString(req.headers['user-agent']), headerString(req.headers['x-warden-tool']));
+
+    if (endpoint === 'models') {
+      await this.listModels(req, res, family);
+      return;
+    }
+
+    let raw: Buffer;
+    try {
+      raw = await readBody(req, this.deps.limits.maxBodyBytes);
+    } catch (e) {
+      if (e instanceof BodyTooLarge) {
+        res.setHeader('connection', 'close');
+        sendError(res, family, 413, `request body exceeds the limit of ${this.deps.limits.maxBodyBytes} bytes (server.max_body)`, 'request_too_large');
+        req.destroy();
+        return;
+      }
+      throw e;
+    }
+
+    const base = {
+      id,
+      started_at: startedAt,
+      method,
+      path: pathname,
+      endpoint,
+      stream: 0,
+      key_id: principal.keyId,
+      project: principal.project,
+      session_id: principal.sessionId,
+      tool,
+      user_agent: headerString(req.headers['user-agent'])?.slice(0, 300) ?? null,
+      repo: principal.repo,
+      branch: principal.branch,
+    };
+
+    let body: Record<string, unknown>;
+    try {
+      const parsed: unknown = JSON.parse(raw.toString('utf8'));
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+      body = parsed as Record<string, unknown>;
+    } catch (e) {
+      const message = `request body is not a JSON object: ${(e as Error).message}`;
+      sendError(res, family, 400, message, 'invalid_json');
+      this.recordRejected(base, principal, 400, 'invalid_json', message, raw, t0);
+      return;
+    }
+    const model = typeof body.model === 'string' ? body.model : undefined;
+    if (!model) {
+      const message = 'the request has no "model"';
+      sendError(res, family, 400, message, 'missing_model');
+      this.recordRejected(base, principal, 400, 'missing_model', message, raw, t0);
+      return;
+    }
+    const stream = body.stream === true;
+    const route = this.deps.router().route(model, endpoint);
+    if (!route.ok) {
+      const status = route.reason === 'unsupported_endpoint' ? 400 : 404;
+      const message = `${route.message}; set one with \`warden providers set\` or a route in config.yaml`;
+      sendError(res, family, status, message, 'model_not_found');
+      this.recordRejected({ ...base, model, stream: stream ? 1 : 0 }, principal, status, route.reason, message, raw, t0);
+      return;
+    }
+    const provider = route.provider;
+    const upstream = provider.adapter.buildRequest({
+      endpoint,
+      provider: provider.config,
+      credential: provider.credential,
+      body,
+      rawBody: raw,
+      clientHeaders: req.headers,
+      search,
+    });
+    // The tap must read plain bytes: never let the upstream compress.
+    upstream.headers['accept-encoding'] = 'identity';
+
+    this.deps.writer.start({
+      ...base,
+      model,
+      provider: provider.config.name,
+      stream: stream ? 1 : 0,
+      finished_at: null,
+      status: 'started',
+      http_status: null,
+      input_tokens: null,
+      output_tokens: null,
+      cache_read_tokens: null,
+      cache_write_5m_tokens: null,
+      cache_write_1h_tokens: null,
+      reasoning_tokens: null,
+      usage_source: null,
+      cost_usd: null,
+      price_unknown: 0,
+      overhead_ms: null,
+      upstream_ms: null,
+      duration_ms: null,
+      error_code: null,
+      error_message: null,
+      request_body: this.deps.storeBodies ? raw.toString('utf8') : null,
+      response_body: null,
+    });
+    this.deps.writer.keyUsed(principal.keyId, startedAt);
+
+    const ac = new AbortController();
+    let clientGone = false;
+    const onClose = () => {
+      if (!res.writableFinished) {
+        clientGone = true;
+        ac.abort();
+      }
+    };
+    res.on('close', onClose);
+
+    const ctx: SettleContext = {
+      id,
+      t0,
+      startedAt,
+      method,
+      path: pathname,
+      endpoint,
+      model,
+      provider,
+      principal,
+      tool,
+      body,
+      tFwd: performance.now(),
+      tHdr: 0,
+      tWrite: 0,
+    };
+
+    let up: Awaited<ReturnType<Agent['request']>>;
+    try {
+      const u = new URL(upstream.url);
+      up = await this.agent.request({
+        origin: u.origin,
+        path: u.pathname + u.search,
+        method: upstream.method,
+        headers: upstream.headers,
+        body: upstream.body,
+        signal: ac.signal,
+      });
+    } catch (e) {
+      res.off('close', onClose);
+      if (clientGone) {
+        this.settle(ctx, { status: 'client_aborted', httpStatus: 499, usage: null, usageSource: null, errorCode: 'client_aborted', errorMessage: 'client disconnected before the upstream answered' });
+        return;
+      }
+      const { status, code, message } = describeUpstreamError(e as Error, provider);
+      sendError(res, family, status, message, code);
+      this.settle(ctx, { status: 'error', httpStatus: status, usage: null, usageSource: null, errorCode: code, errorMessage: message });
+      return;
+    }
+    ctx.tHdr = performance.now();
+
+    const headers: Record<string, string | string[]> = {};
+    for (const [k, v] of Object.entries(up.headers)) {
+      if (v === undefined || HOP_BY_HOP.has(k)) continue;
+      headers[k] = v;
+    }
+    const contentType = headerString(up.headers['content-type']) ?? '';
+    const isSse = contentType.includes('text/event-stream');
+    const ok = up.statusCode >= 200 && up.statusCode < 300;
+    let tap: StreamTap | undefined;
+    if (isSse && ok) {
+      tap = provider.adapter.createStreamTap(endpoint, { stripUsageChunk: upstream.injectedUsage });
+      if (upstream.injectedUsage) delete headers['content-length'];
+    }
+    headers['x-warden-request-id'] = id;
+    ctx.tWrite = performance.now();
+    headers['x-warden-overhead-ms'] = (ctx.tFwd - t0 + (ctx.tWrite - ctx.tHdr)).toFixed(3);
+    res.writeHead(up.statusCode, headers);
+
+    const captured: Buffer[] = [];
+    let capturedBytes = 0;
+    const capture = !tap || this.deps.storeBodies;
+    try {
+      for await (const chunk of up.body as AsyncIterable<Buffer>) {
+        if (capture && capturedBytes < MAX_CAPTURE_BYTES) {
+          captured.push(chunk);
+          capturedBytes += chunk.length;
+        }
+        const out = tap ? tap.push(chunk) : chunk;
+        if (out.length > 0 && !res.write(out)) {
+          await new Promise<void>((resolve) => {
+            const done = () => {
+              res.off('drain', done);
+              res.off('close', done);
+              resolve();
+            };
+            res.on('drain', done);
+            res.on('close', done);
+          });
+        }
+        if (clientGone) break;
+      }
+      if (tap && !clientGone) {
+        const rest = tap.end();
+        if (rest.length) res.write(rest);
+      }
+    } catch (e) {
+      res.off('close', onClose);
+      if (clientGone) {
+        this.settleStreamCut(ctx, tap, 'client_aborted', 499, 'client_aborted', 'client disconnected mid-response');
+        return;
+      }
+      const err = e as Error;
+      const idle = err instanceof undiciErrors.BodyTimeoutError;
+      const message = idle
+        ? `upstream ${provider.config.name} stalled: no data for ${this.deps.limits.streamIdleTimeoutMs} ms`
+        : `upstream ${provider.config.name} broke the response: ${err.message}`;
+      res.destroy();
+      this.settleStreamCut(ctx, tap, 'error', up.statusCode, idle ? 'upstream_idle_timeout' : 'upstream_stream_error', message);
+      return;
+    }
+    res.off('close', onClose);
+    if (clientGone) {
+      up.body.destroy();
+      this.settleStreamCut(ctx, tap, 'client_aborted', 499, 'client_aborted', 'client disconnected mid-response');
+      return;
+    }
+    res.end();
+
+    const full = capture ? Buffer.concat(captured, capturedBytes) : undefined;
+    const responseBody = this.deps.storeBodies && full ? full.toString('utf8') : null;
+    if (!ok) {
+      this.settle(ctx, {
+        status: 'upstream_error',
+        httpStatus: up.statusCode,
+        usage: null,
+        usageSource: null,
+        errorCode: `upstream_${up.statusCode}`,
+        errorMessage: full ? upstreamErrorMessage(full) : null,
+        responseBody,
+      });
+      return;
+    }
+    if (tap) {
+      const usage = tap.usage();
+      if (usage) {
+        this.settle(ctx, { status: 'ok', httpStatus: up.statusCode, usage, usageSource: 'reported', responseBody, reportedModel: tap.model() });
+      } else {
+        this.settleStreamCut(ctx, tap, 'ok', up.statusCode, null, null, responseBody);
+      }
+      return;
+    }
+    let usage: NormalizedUsage | null = null;
+    let reportedModel: string | undefined;
+    if (full && endpoint !== 'messages.count_tokens') {
+      try {
+        const json = JSON.parse(full.toString('utf8')) as { model?: unknown };
+        usage = provider.adapter.usageFromJson(endpoint, json);
+        if (typeof json.model === 'string') reportedModel = json.model;
+      } catch {
+        /* a 2xx that is not JSON: no usage to read */
+      }
+    }
+    if (usage || endpoint === 'messages.count_tokens') {
+      this.settle(ctx, { status: 'ok', httpStatus: up.statusCode, usage, usageSource: usage ? 'reported' : 'none', responseBody, reportedModel });
+    } else {
+      this.settleStreamCut(ctx, undefined, 'ok', up.statusCode, null, null, responseBody);
+    }
+  }
+
+  /** A response without reported usage: estimate it, never record a silent zero. */
+  private settleStreamCut(
+    ctx: SettleContext,
+    tap: StreamTap | undefined,
+    status: RequestStatus,
+    httpStatus: number,
+    errorCode: string | null,
+    errorMessage: string | null,
+    responseBody: string | null = null,
+  ): void {
+    const reported = tap?.usage() ?? null;
+    if (reported) {
+      this.settle(ctx, { status, httpStatus, usage: reported, usageSource: 'reported', errorCode, errorMessage, responseBody, reportedModel: tap?.model() });
+      return;
+    }
+    const usage = estimateUsage({ endpoint: ctx.endpoint, body: ctx.body, outputText: tap?.outputText() ?? '' });
+    this.settle(ctx, { status, httpStatus, usage, usageSource: 'estimated', errorCode, errorMessage, responseBody, reportedModel: tap?.model() });
+  }
+
+  private settle(
+    ctx: SettleContext,
+    r: {
+      status: RequestStatus;
+      httpStatus: number;
+      usage: NormalizedUsage | null;
+      usageSource: UsageSource | null;
+      errorCode?: string | null;
+      errorMessage?: string | null;
+      responseBody?: string | null;
+      reportedModel?: string;
+    },
+  ): void {
+    const now = performance.now();
+    const model = ctx.model;
+    let costUsd: number | null = null;
+    let priceUnknown = false;
+    if (ctx.endpoint === 'messages.count_tokens') {
+      costUsd = r.status === 'ok' ? 0 : null;
+    } else if (r.usage) {
+      const price = priceRequest({
+        model: r.reportedModel ?? model,
+        providerType: ctx.provider.config.type,
+        usage: r.usage,
+        overrides: this.deps.priceOverrides(),
+      });
+      if (price.costUsd === null && r.reportedModel && r.reportedModel !== model) {
+        const again = priceRequest({ model, providerType: ctx.provider.config.type, usage: r.usage, overrides: this.deps.priceOverrides() });
+        costUsd = again.costUsd;
+        priceUnknown = again.priceUnknown;
+      } else {
+        costUsd = price.costUsd;
+        priceUnknown = price.priceUnknown;
+      }
+    }
+    const overheadMs = ctx.tHdr ? ctx.tFwd - ctx.t0 + (ctx.tWrite - ctx.tHdr) : ctx.tFwd - ctx.t0;
+    const durationMs = now - ctx.t0;
+    const u = r.usage;
+    const s: RequestSettlement = {
+      finished_at: this.deps.now(),
+      status: r.status,
+      http_status: r.httpStatus,
+      endpoint: ctx.endpoint,
+      provider: ctx.provider.config.name,
+      model,
+      input_tokens: u?.inputTokens ?? null,
+      output_tokens: u?.outputTokens ?? null,
+      cache_read_tokens: u?.cacheReadTokens ?? null,
+      cache_write_5m_tokens: u?.cacheWrite5mTokens ?? null,
+      cache_write_1h_tokens: u?.cacheWrite1hTokens ?? null,
+      reasoning_tokens: u?.reasoningTokens ?? null,
+      usage_source: r.usageSource,
+      cost_usd: costUsd,
+      price_unknown: priceUnknown ? 1 : 0,
+      overhead_ms: round3(overheadMs),
+      upstream_ms: ctx.tHdr ? round3(now - ctx.tFwd) : null,
+      duration_ms: round3(durationMs),
+      error_code: r.errorCode ?? null,
+      error_message: r.errorMessage ?? null,
+      response_body: r.responseBody ?? null,
+    };
+    this.deps.writer.settle(ctx.id, s);
+    this.deps.writer.audit({
+      ts: s.finished_at ?? ctx.startedAt,
+      type: 'request',
+      actor: `key:${ctx.principal.keyId}`,
+      subject: ctx.id,
+      data: {
+        status: r.status,
+        http_status: r.httpStatus,
+        endpoint: ctx.endpoint,
+        provider: ctx.provider.config.name,
+        model,
+        project: ctx.principal.project,
+        session: ctx.principal.sessionId,
+        tool: ctx.tool,
+        input_tokens: s.input_tokens,
+        output_tokens: s.output_tokens,
+        usage_source: r.usageSource,
+        cost_usd: costUsd,
+        price_unknown: priceUnknown,
+      },
+    });
+    this.deps.onSettled?.({
+      id: ctx.id,
+      status: r.status,
+      httpStatus: r.httpStatus,
+      method: ctx.method,
+      path: ctx.path,
+      model,
+      provider: ctx.provider.config.name,
+      tool: ctx.tool,
+      project: ctx.principal.project,
+      usage: u,
+      usageSource: r.usageSource,
+      costUsd,
+      priceUnknown,
+      durationMs,
+      overheadMs,
+    });
+  }
+
+  /** A request refused before forwarding: recorded with its reason, audited, never forwarded. */
+  private recordRejected(
+    base: Omit<RejectedBase, 'model'> & { model?: string },
+    principal: Principal,
+    httpStatus: number,
+    code: string,
+    message: string,
+    raw: Buffer,
+    t0: number,
+  ): void {
+    const now = this.deps.now();
+    this.deps.writer.start({
+      ...base,
+      model: base.model ?? null,
+      provider: null,
+      finished_at: now,
+      status: 'rejected',
+      http_status: httpStatus,
+      input_tokens: null,
+      output_tokens: null,
+      cache_read_tokens: null,
+      cache_write_5m_tokens: null,
+      cache_write_1h_tokens: null,
+      reasoning_tokens: null,
+      usage_source: null,
+      cost_usd: null,
+      price_unknown: 0,
+      overhead_ms: round3(performance.now() - t0),
+      upstream_ms: null,
+      duration_ms: round3(performance.now() - t0),
+      error_code: code,
+      error_message: message,
+      request_body: this.deps.storeBodies ? raw.toString('utf8').slice(0, MAX_CAPTURE_BYTES) : null,
+      response_body: null,
+    });
+    this.deps.writer.audit({
+      ts: now,
+      type: 'request.rejected',
+      actor: `key:${principal.keyId}`,
+      subject: base.id,
+      data: { http_status: httpStatus, code, path: base.path, model: base.model ?? null, project: principal.project },
+    });
+    this.deps.onSettled?.({
+      id: base.id,
+      status: 'rejected',
+      httpStatus,
+      method: base.method,
+      path: base.path,
+      model: base.model ?? null,
+      provider: null,
+      tool: base.tool,
+      project: principal.project,
+      usage: null,
+      usageSource: null,
+      costUsd: null,
+      priceUnknown: false,
+      durationMs: performance.now() - t0,
+      overheadMs: performance.now() - t0,
+    });
+  }
+
+  /** GET /v1/models: the union of what configured providers offer, in the caller's wire format. */
+  private async listModels(req: IncomingMessage, res: ServerResponse, family: ApiFamily): Promise<void> {
+    const anthropicClient = req.headers['anthropic-version'] !== undefined || req.headers['x-api-key'] !== undefined;
+    let entries = this.modelsCache && this.deps.now() - this.modelsCache.at < 60_000 ? this.modelsCache.entries : undefined;
+    if (!entries) {
+      const all = await Promise.all(this.deps.router().all.map((p) => this.fetchModels(p)));
+      const seen = new Map<string, ModelEntry>();
+      for (const list of all) for (const m of list) if (!seen.has(m.id)) seen.set(m.id, m);
+      entries = [...seen.values()];
+      this.modelsCache = { at: this.deps.now(), entries };
+    }
+    const body = anthropicClient
+      ? {
+          data: entries.map((m) => ({
+            type: 'model',
+            id: m.id,
+            display_name: m.displayName ?? m.id,
+            created_at: new Date((m.created ?? 0) * 1000).toISOString(),
+          })),
+          has_more: false,
+          first_id: entries[0]?.id ?? null,
+          last_id: entries.at(-1)?.id ?? null,
+        }
+      : {
+          object: 'list',
+          data: entries.map((m) => ({ id: m.id, object: 'model', created: m.created ?? 0, owned_by: m.ownedBy ?? 'warden' })),
+        };
+    void family;
+    const text = JSON.stringify(body);
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+  }
+
+  private async fetchModels(p: ResolvedProvider): Promise<ModelEntry[]> {
+    if (!p.adapter.endpoints.includes('models')) return [];
+    try {
+      const r = p.adapter.buildRequest({
+        endpoint: 'models',
+        provider: p.config,
+        credential: p.credential,
+        body: undefined,
+        rawBody: undefined,
+        clientHeaders: {},
+        search: '',
+      });
+      const u = new URL(r.url);
+      const resp = await this.agent.request({
+        origin: u.origin,
+        path: u.pathname + u.search,
+        method: 'GET',
+        headers: { ...r.headers, 'accept-encoding': 'identity' },
+        headersTimeout: 10_000,
+        bodyTimeout: 10_000,
+      });
+      const text = await resp.body.text();
+      if (resp.statusCode !== 200) return [];
+      return p.adapter.parseModels(JSON.parse(text));
+    } catch (e) {
+      this.deps.logger.warn({ provider: p.config.name, err: (e as Error).message }, 'could not list models');
+      return [];
+    }
+  }
+
+  /** Asks one provider for its models: `warden providers test`. */
+  async testProvider(p: ResolvedProvider): Promise<{ ok: boolean; status: number | null; models: number | null; error: string | null; latencyMs: number }> {
+    const t = performance.now();
+    try {
+      const r = p.adapter.buildRequest({ endpoint: 'models', provider: p.config, credential: p.credential, body: undefined, rawBody: undefined, clientHeaders: {}, search: '' });
+      const u = new URL(r.url);
+      const resp = await this.agent.request({
+        origin: u.origin,
+        path: u.pathname + u.search,
+        method: 'GET',
+        headers: { ...r.headers, 'accept-encoding': 'identity' },
+        headersTimeout: 15_000,
+        bodyTimeout: 15_000,
+      });
+      const text = await resp.body.text();
+      const latencyMs = round3(performance.now() - t);
+      if (resp.statusCode !== 200) {
+        return { ok: false, status: resp.statusCode, models: null, error: upstreamErrorMessage(Buffer.from(text)), latencyMs };
+      }
+      let models: number | null = null;
+      try {
+        models = p.adapter.parseModels(JSON.parse(text)).length;
+      } catch {
+        /* a 200 we cannot parse still proves reachability and auth */
+      }
+      return { ok: true, status: 200, models, error: null, latencyMs };
+    } catch (e) {
+      const d = describeUpstreamError(e as Error, p);
+      return { ok: false, status: null, models: null, error: d.message, latencyMs: round3(performance.now() - t) };
+    }
+  }
+}
+
+interface RejectedBase {
+  id: string;
+  started_at: number;
+  method: string;
+  path: string;
+  endpoint: string | null;
+  stream: number;
+  key_id: string | null;
+  project: string | null;
+  session_id: string | null;
+  tool: string;
+  user_agent: string | null;
+  repo: string | null;
+  branch: string | null;
+  model: string | null;
+}
+
+interface SettleContext {
+  id: string;
+  t0: number;
+  startedAt: number;
+  method: string;
+  path: string;
+  endpoint: Endpoint;
+  model: string;
+  provider: ResolvedProvider;
+  principal: Principal;
+  tool: string;
+  body: Record<string, unknown>;
+  tFwd: number;
+  tHdr: number;
+  tWrite: number;
+}
+
+function round3(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}
+
+function describeUpstreamError(err: Error, p: ResolvedProvider): { status: number; code: string; message: string } {
+  const where = `upstream ${p.config.name} (${p.config.baseUrl})`;
+  const code = (err as NodeJS.ErrnoException).code ?? (err.cause as NodeJS.ErrnoException | undefined)?.code;
+  if (err instanceof undiciErrors.HeadersTimeoutError || code === 'UND_ERR_HEADERS_TIMEOUT') {
+    return { status: 504, code: 'upstream_timeout', message: `${where} did not answer in time` };
+  }
+  if (err instanceof undiciErrors.ConnectTimeoutError || code === 'UND_ERR_CONNECT_TIMEOUT') {
+    return { status: 504, code: 'upstream_timeout', message: `${where}: connection timed out` };
+  }
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'ECONNRESET' || code === 'EHOSTUNREACH') {
+    return { status: 502, code: 'upstream_unreachable', message: `${where} is unreachable (${code})` };
+  }
+  return { status: 502, code: 'upstream_error', message: `${where} failed: ${err.message}` };
+}
