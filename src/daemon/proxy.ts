@@ -10,7 +10,8 @@ import { errorBody } from '../core/providers/errors.js';
 import { familyForEndpoint, matchEndpoint } from '../core/providers/index.js';
 import type { ResolvedProvider, Router } from '../core/providers/resolve.js';
 import type { ApiFamily, Endpoint, ModelEntry, NormalizedUsage, StreamTap } from '../core/providers/types.js';
-import { priceRequest, type PriceOverrides } from '../core/pricing/index.js';
+import { priceRequest } from '../core/pricing/index.js';
+import type { PriceOverride } from '../core/config/schema.js';
 import { estimateUsage } from '../core/pricing/estimate.js';
 import type { RequestSettlement, BatchedWriter } from '../core/store/writer.js';
 import type { RequestStatus, UsageSource } from '../core/store/schema.js';
@@ -49,7 +50,7 @@ export interface ProxyDeps {
   now: () => number;
   limits: ProxyLimits;
   storeBodies: boolean;
-  priceOverrides: () => PriceOverrides;
+  priceOverrides: () => Readonly<Record<string, PriceOverride>>;
   onSettled?: (s: SettledSummary) => void;
 }
 

@@ -24,14 +24,19 @@ neighbours is the job of \`warden audit verify\`, which checks the whole chain.`
   static override examples = ['<%= config.bin %> audit show 42', '<%= config.bin %> audit show 42 --json'];
 
   static override args = {
-    seq: Args.integer({ description: 'sequence number of the event (see `warden audit list`)', required: true, min: 1 }),
+    // A string parsed here: an oclif integer arg's parse failure would not surface as a usage error.
+    seq: Args.string({ description: 'sequence number of the event (see `warden audit list`)', required: true }),
   };
 
   public override async run(): Promise<AuditShowResult> {
+    const seq = /^\d+$/.test(this.args.seq) ? Number(this.args.seq) : Number.NaN;
+    if (!Number.isSafeInteger(seq) || seq < 1) {
+      throw new WardenError('invalid_seq', `"${this.args.seq}" is not a sequence number`, { hint: 'seq is a positive integer, e.g. 42' });
+    }
     const store = await this.readStore();
-    const row = await getAuditEvent(store.db, this.args.seq);
+    const row = await getAuditEvent(store.db, seq);
     if (!row) {
-      throw new WardenError('audit_event_not_found', `no audit event with seq ${this.args.seq}`, {
+      throw new WardenError('audit_event_not_found', `no audit event with seq ${seq}`, {
         hint: 'list recent ones with `warden audit list`',
       });
     }

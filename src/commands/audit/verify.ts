@@ -40,7 +40,6 @@ database. An export made with --since starts mid-chain: add --partial to check i
     partial: Flags.boolean({
       description: 'with --file: the export starts mid-chain (made with --since); trust its first prev_hash',
       dependsOn: ['file'],
-      default: false,
     }),
   };
 
@@ -62,7 +61,7 @@ database. An export made with --since starts mid-chain: add --partial to check i
       } catch (e) {
         throw new WardenError('file_unreadable', `cannot read ${flags.file}: ${(e as Error).message}`);
       }
-      result = verifyAuditRows(parseAuditExport(text, format, flags.file), { partial: flags.partial });
+      result = verifyAuditRows(parseAuditExport(text, format, flags.file), { partial: flags.partial === true });
     } else {
       const store = await this.readStore();
       result = verifyAuditChain(store.sqlite);
@@ -82,6 +81,6 @@ database. An export made with --since starts mid-chain: add --partial to check i
       }
     }
     if (!result.ok) process.exitCode = ExitCode.violations;
-    return { ...result, source, partial: flags.partial };
+    return { ...result, source, partial: flags.partial === true };
   }
 }

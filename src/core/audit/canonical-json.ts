@@ -10,7 +10,8 @@
  *
  * Inputs that have no JSON meaning are rejected with a TypeError instead of being silently dropped or
  * rewritten: NaN/±Infinity, bigint, functions, symbols, `undefined` at the top level or in an array,
- * strings with lone surrogates (I-JSON, RFC 7493 §2.1), and cycles. `undefined` object members are
+ * strings with lone surrogates (I-JSON, RFC 7493 §2.1), cycles, and non-plain objects (Map, Set, class
+ * instances) without a `toJSON`. `undefined` object members are
  * omitted, as JSON.stringify omits them; objects with a `toJSON` method are serialised through it.
  */
 export function canonicalJson(value: unknown): string {
@@ -61,6 +62,12 @@ function write(value: unknown, out: string[], stack: Set<object>, path: string):
     }
     out.push(']');
   } else {
+    const proto: unknown = Object.getPrototypeOf(obj);
+    if (proto !== Object.prototype && proto !== null) {
+      // A Map, Set, RegExp or class instance would serialise as {} or lose fields: refuse it.
+      const name = (obj as { constructor?: { name?: string } }).constructor?.name ?? 'non-plain object';
+      throw new TypeError(`canonical JSON: ${path} is a ${name}; pass plain objects and arrays`);
+    }
     const record = obj as Record<string, unknown>;
     // Array.prototype.sort without a comparator orders by UTF-16 code units, exactly JCS's rule.
     const keys = Object.keys(record).sort();

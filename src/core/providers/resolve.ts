@@ -1,5 +1,6 @@
 // Resolves the upstreams the daemon can use (stored providers, config providers, env fallbacks)
 // and routes a model name to one of them.
+import { globToRegExp } from '../config/schema.js';
 import type { Env } from '../deps.js';
 import type { ProviderRow } from '../store/repos/providers.js';
 import { getAdapter, PROVIDER_TYPES } from './index.js';
@@ -105,11 +106,7 @@ export async function resolveProviders(input: {
   return [...out.values()];
 }
 
-/** Glob (`*`, `?`) to an anchored RegExp. */
-export function globToRegExp(glob: string): RegExp {
-  const re = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${re}$`);
-}
+export { globToRegExp };
 
 export type RouteResult =
   | { ok: true; provider: ResolvedProvider }

@@ -45,7 +45,10 @@ export interface BuildRequestInput {
   credential: string | undefined;
   /** The parsed client JSON body (undefined for GET). Adapters may return a modified copy. */
   body: Record<string, unknown> | undefined;
-  /** The exact bytes the client sent, forwarded untouched when the body is not modified. */
+  /**
+   * The exact bytes the client sent, forwarded untouched when the adapter does not modify the body.
+   * A caller that changed `body` (policy mutations) must pass undefined here so `body` is sent.
+   */
   rawBody: Buffer | undefined;
   /** Client request headers, lower-cased (node:http). */
   clientHeaders: Record<string, string | string[] | undefined>;
@@ -91,6 +94,7 @@ export interface StreamTap {
 
 export interface ModelEntry {
   id: string;
+  /** Unix seconds (Anthropic's ISO `created_at` is converted). */
   created?: number;
   ownedBy?: string;
   displayName?: string;

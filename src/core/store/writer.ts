@@ -185,11 +185,34 @@ export class BatchedWriter {
       this.stats.written += ops.length;
       this.stats.batches++;
     } catch (err) {
-      // Keep the batch for the next flush (the database may be briefly locked or full);
-      // never throw from a timer: a failing disk must not take the proxy down with it.
       this.stats.failures++;
-      this.opts.logger.error({ err: (err as Error).message, ops: ops.length }, 'writer batch failed; will retry');
-      this.queue = ops.concat(this.queue);
+      this.opts.logger.error({ err: (err as Error).message, ops: ops.length }, 'writer batch failed; retrying one by one');
+      this.salvage(ops);
+    }
+  }
+
+  /**
+   * A failed batch is retried op by op so one bad row cannot block the rest. Ops the database
+   * rejects outright (constraint violations) are logged and dropped; anything else (busy, I/O)
+   * is kept for the next flush. Never throws: a failing disk must not take the proxy down.
+   */
+  private salvage(ops: Op[]): void {
+    const keep: Op[] = [];
+    for (const op of ops) {
+      try {
+        this.tx([op]);
+        this.stats.written++;
+      } catch (e) {
+        const code = (e as { code?: string }).code ?? '';
+        if (code.startsWith('SQLITE_CONSTRAINT')) {
+          this.opts.logger.error({ err: (e as Error).message, kind: op.kind }, 'writer dropped a row the database rejects');
+        } else {
+          keep.push(op);
+        }
+      }
+    }
+    if (keep.length) {
+      this.queue = keep.concat(this.queue);
       this.stats.queued = this.queue.length;
       if (!this.closed) {
         this.timer ??= setTimeout(() => {

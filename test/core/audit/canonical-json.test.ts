@@ -67,6 +67,8 @@ describe('canonicalJson', () => {
     expect(() => canonicalJson({ f: () => 1 })).toThrow(/function/);
     expect(() => canonicalJson('\ud800')).toThrow(/lone surrogate/);
     expect(() => canonicalJson({ ['\udc00']: 1 })).toThrow(/lone surrogate/);
+    expect(() => canonicalJson({ m: new Map([['a', 1]]) })).toThrow(/\$\.m is a Map/);
+    expect(canonicalJson(Object.assign(Object.create(null) as object, { b: 1, a: 2 }))).toBe('{"a":2,"b":1}');
   });
 
   it('rejects cycles but accepts the same object twice', () => {

@@ -171,6 +171,16 @@ pricing:
     expect(err.hint).toContain('did you mean "port"?');
   });
 
+  it('reports the first problem in file order and lists the rest in the hint', () => {
+    const file = write('multi.yaml', `stor_bodies: true\nserver:\n  port: "x"\nlog_level: loud\n`);
+    const err = catchError(() => loadConfig({ globalFile: file }));
+    expect(err.message).toBe('stor_bodies: unknown key');
+    expect(err.location).toEqual({ file, line: 1, col: 1 });
+    expect(err.hint).toContain('did you mean "store_bodies"?');
+    expect(err.hint).toContain('also server.port: expected a number, got "x" at line 3');
+    expect(err.hint).toContain('also log_level: expected one of');
+  });
+
   it('locates errors inside route lists and reports bad sizes and durations', () => {
     const routes = write('r.yaml', `routes:\n  - { match: "a*", provider: x }\n  - match: "b*"\n    provider: 42\n`);
     const e1 = catchError(() => loadConfig({ globalFile: routes }));

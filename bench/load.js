@@ -1,0 +1,231 @@
+#!/usr/bin/env node
+// The load generator. It runs in its own process so it never shares an event loop with the servers
+// it measures: N concurrent request loops over one undici Pool (N connections, pipelining 1), each
+// request timed with performance.now(); for SSE also the first body byte and the arrival of every
+// event (`\n\n`-terminated). Every loop is bounded in time and in count, and a hard deadline ends
+// the process whatever happens, so a stuck target cannot hang the benchmark.
+//
+// Usage: node bench/load.js --config '<json>' [--exit-with-stdin]
+//   config: { url, method?="POST", headers?={}, body?=string, connections?=1, seconds?=5,
+//             warmupSeconds?=0, maxRequests?=Infinity (measured phase), sse?=false,
+//             requestTimeoutMs?=30000 }
+// Prints one JSON object (the stats) on stdout and exits 0; exits 3 if the deadline fired (the
+// partial stats are still printed, with "timed_out": true).
+import { parseArgs } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Pool } from 'undici';
+
+const { values: args } = parseArgs({
+  options: {
+    config: { type: 'string' },
+    'exit-with-stdin': { type: 'boolean', default: false },
+  },
+});
+if (!args.config) {
+  process.stderr.write('load: --config <json> is required\n');
+  process.exit(2);
+}
+const cfg = JSON.parse(args.config);
+const url = new URL(cfg.url);
+const method = cfg.method ?? 'POST';
+const connections = Math.max(1, Math.floor(cfg.connections ?? 1));
+const seconds = Math.max(0.1, Number(cfg.seconds ?? 5));
+const warmupSeconds = Math.max(0, Number(cfg.warmupSeconds ?? 0));
+const maxRequests = cfg.maxRequests === undefined || cfg.maxRequests === null ? Infinity : Math.max(0, Math.floor(cfg.maxRequests));
+const sse = cfg.sse === true;
+const requestTimeoutMs = Math.max(100, Number(cfg.requestTimeoutMs ?? 30_000));
+const body = cfg.body ?? null;
+const headers = { ...(cfg.headers ?? {}) };
+if (body !== null && headers['content-type'] === undefined) headers['content-type'] = 'application/json';
+
+if (args['exit-with-stdin']) {
+  process.stdin.on('end', () => process.exit(1));
+  process.stdin.on('error', () => process.exit(1));
+  process.stdin.resume();
+}
+
+const pool = new Pool(url.origin, {
+  connections,
+  pipelining: 1,
+  keepAliveTimeout: 60_000,
+  headersTimeout: requestTimeoutMs,
+  bodyTimeout: requestTimeoutMs,
+});
+const path = url.pathname + url.search;
+const NL = 0x0a;
+
+class Recorder {
+  constructor() {
+    this.latencies = [];
+    this.firstBytes = [];
+    this.non2xx = 0;
+    this.errors = 0;
+    this.errorSamples = [];
+    this.statusCounts = {};
+    // SSE: per event index, the sum and count of arrival offsets (ms since the request was sent).
+    this.eventSums = [];
+    this.eventCounts = [];
+    this.eventsPerResponse = {};
+    this.bytes = 0;
+  }
+
+  error(err) {
+    this.errors++;
+    if (this.errorSamples.length < 5) this.errorSamples.push(`${err.code ?? err.name}: ${err.message}`);
+  }
+}
+
+/** One request, start to last byte. Never throws: failures are counted on the recorder. */
+async function one(rec) {
+  const t0 = performance.now();
+  let res;
+  try {
+    res = await pool.request({ method, path, headers, body });
+  } catch (err) {
+    rec.error(err);
+    await sleep(1); // do not spin on a refused connection
+    return;
+  }
+  let firstByte = -1;
+  let events = 0;
+  let prevEndedWithNl = false;
+  const offsets = sse ? [] : undefined;
+  try {
+    await new Promise((resolve, reject) => {
+      res.body.on('data', (chunk) => {
+        const t = performance.now() - t0;
+        if (firstByte < 0) firstByte = t;
+        rec.bytes += chunk.length;
+        if (!sse) return;
+        // Count event terminators ("\n\n"), including one split across two chunks.
+        let from = 0;
+        if (prevEndedWithNl && chunk[0] === NL) {
+          offsets.push(t);
+          events++;
+          from = 1;
+        }
+        for (;;) {
+          const at = chunk.indexOf('\n\n', from);
+          if (at < 0) break;
+          offsets.push(t);
+          events++;
+          from = at + 2;
+        }
+        prevEndedWithNl = chunk.length > from && chunk[chunk.length - 1] === NL;
+      });
+      res.body.on('end', resolve);
+      res.body.on('error', reject);
+    });
+  } catch (err) {
+    rec.error(err);
+    return;
+  }
+  const latency = performance.now() - t0;
+  rec.statusCounts[res.statusCode] = (rec.statusCounts[res.statusCode] ?? 0) + 1;
+  if (res.statusCode < 200 || res.statusCode >= 300) {
+    rec.non2xx++;
+    return;
+  }
+  rec.latencies.push(latency);
+  rec.firstBytes.push(firstByte < 0 ? latency : firstByte);
+  if (sse) {
+    rec.eventsPerResponse[events] = (rec.eventsPerResponse[events] ?? 0) + 1;
+    for (let i = 0; i < offsets.length; i++) {
+      rec.eventSums[i] = (rec.eventSums[i] ?? 0) + offsets[i];
+      rec.eventCounts[i] = (rec.eventCounts[i] ?? 0) + 1;
+    }
+  }
+}
+
+/** N loops until the phase ends or the shared budget runs out. Resolves with the elapsed ms. */
+async function phase(rec, durationMs, budget) {
+  const start = performance.now();
+  const end = start + durationMs;
+  const loop = async () => {
+    while (budget.left > 0 && performance.now() < end) {
+      budget.left--;
+      await one(rec);
+    }
+  };
+  await Promise.all(Array.from({ length: connections }, loop));
+  return performance.now() - start;
+}
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return null;
+  const rank = Math.min(sorted.length, Math.max(1, Math.ceil(p * sorted.length)));
+  return sorted[rank - 1];
+}
+
+const r3 = (x) => (x === null || x === undefined || Number.isNaN(x) ? null : Math.round(x * 1000) / 1000);
+
+function stats(rec, elapsedMs, warmupRequests, timedOut) {
+  const lat = Float64Array.from(rec.latencies).sort();
+  const fb = Float64Array.from(rec.firstBytes).sort();
+  const completed = rec.latencies.length + rec.non2xx;
+  const out = {
+    target: cfg.url,
+    connections,
+    sse,
+    seconds: r3(elapsedMs / 1000),
+    warmup_requests: warmupRequests,
+    requests: completed,
+    ok: rec.latencies.length,
+    rps: r3(completed / (elapsedMs / 1000)),
+    latency_ms: {
+      mean: r3(lat.length ? lat.reduce((a, b) => a + b, 0) / lat.length : null),
+      p50: r3(percentile(lat, 0.5)),
+      p90: r3(percentile(lat, 0.9)),
+      p99: r3(percentile(lat, 0.99)),
+      max: r3(lat.length ? lat[lat.length - 1] : null),
+    },
+    first_byte_ms: {
+      p50: r3(percentile(fb, 0.5)),
+      p99: r3(percentile(fb, 0.99)),
+    },
+    errors: rec.errors,
+    error_samples: rec.errorSamples,
+    non2xx: rec.non2xx,
+    status_counts: rec.statusCounts,
+    bytes: rec.bytes,
+    timed_out: timedOut,
+  };
+  if (sse) {
+    out.events_per_response = rec.eventsPerResponse;
+    out.event_mean_ms = rec.eventSums.map((s, i) => r3(s / rec.eventCounts[i]));
+    out.event_counts = rec.eventCounts;
+  }
+  return out;
+}
+
+let measured; // the measured phase's recorder, for partial stats if the deadline fires
+let measureStart = 0;
+let warmupCount = 0;
+const deadline = setTimeout(
+  () => {
+    const rec = measured ?? new Recorder();
+    process.stdout.write(`${JSON.stringify(stats(rec, measureStart ? performance.now() - measureStart : 1, warmupCount, true))}\n`);
+    process.exit(3);
+  },
+  (warmupSeconds + seconds) * 1000 + requestTimeoutMs + 10_000,
+);
+
+async function main() {
+  if (warmupSeconds > 0) {
+    const warm = new Recorder();
+    await phase(warm, warmupSeconds * 1000, { left: Infinity });
+    warmupCount = warm.latencies.length + warm.non2xx;
+  }
+  measured = new Recorder();
+  measureStart = performance.now();
+  const elapsed = await phase(measured, seconds * 1000, { left: maxRequests });
+  clearTimeout(deadline);
+  process.stdout.write(`${JSON.stringify(stats(measured, elapsed, warmupCount, false))}\n`);
+  await pool.close();
+  process.exit(0);
+}
+
+main().catch((err) => {
+  process.stderr.write(`load: ${err.stack ?? err}\n`);
+  process.exit(1);
+});

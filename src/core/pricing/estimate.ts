@@ -1,0 +1,263 @@
+// Token estimates for when exact usage is missing (before a request is sent, or when a stream is
+// cut before its usage arrives): the text a request carries per endpoint, counted with o200k_base.
+import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
+import type { Endpoint, NormalizedUsage } from '../providers/types.js';
+
+/** promptText never returns more than this many characters. */
+export const PROMPT_TEXT_CAP = 2 * 1024 * 1024;
+/** Texts up to this length are counted exactly; longer ones are sampled (BPE costs ~1µs/char at worst). */
+const EXACT_CHARS = 32 * 1024;
+const SAMPLES = 8;
+const SAMPLE_CHARS = 4 * 1024;
+/**
+ * BPE is quadratic in the length of one pre-token, so a long run without whitespace (base64, a
+ * minified bundle) is counted in slices of this size: 200k such characters would otherwise take 30s.
+ */
+const MAX_RUN = 256;
+const HAS_LONG_RUN = new RegExp(`\\S{${MAX_RUN + 1}}`);
+const LONG_RUN = new RegExp(`\\S{${MAX_RUN + 1},}`, 'g');
+/** Text that looks like a special token (`<|endoftext|>`) is counted as text, not rejected. */
+const ENCODE_OPTIONS = { disallowedSpecial: new Set<string>() };
+/** Chat formats wrap each message in a few tokens (role, separators). */
+const PER_MESSAGE_TOKENS = 3;
+const PER_REQUEST_TOKENS = 3;
+
+/** Estimated o200k_base token count of `text`; bounded work whatever its length or shape. */
+export function estimateTokens(text: string): number {
+  if (text.length === 0) return 0;
+  if (text.length <= EXACT_CHARS) return countBounded(text);
+  // Evenly spaced samples give the tokens-per-character ratio of the whole text.
+  const stride = Math.floor((text.length - SAMPLE_CHARS) / (SAMPLES - 1));
+  let sampledTokens = 0;
+  for (let i = 0; i < SAMPLES; i++) {
+    const start = i * stride;
+    sampledTokens += countBounded(text.slice(start, start + SAMPLE_CHARS));
+  }
+  return Math.round((sampledTokens / (SAMPLES * SAMPLE_CHARS)) * text.length);
+}
+
+function countBounded(text: string): number {
+  if (!HAS_LONG_RUN.test(text)) return countTokens(text, ENCODE_OPTIONS);
+  let total = 0;
+  let last = 0;
+  for (const m of text.matchAll(LONG_RUN)) {
+    const at = m.index ?? 0;
+    if (at > last) total += countTokens(text.slice(last, at), ENCODE_OPTIONS);
+    for (let i = 0; i < m[0].length; i += MAX_RUN) total += countTokens(m[0].slice(i, i + MAX_RUN), ENCODE_OPTIONS);
+    last = at + m[0].length;
+  }
+  if (last < text.length) total += countTokens(text.slice(last), ENCODE_OPTIONS);
+  return total;
+}
+
+/** Collects text pieces up to a character cap, still counting the characters past it. */
+class TextSink {
+  readonly parts: string[] = [];
+  kept = 0;
+  total = 0;
+  messages = 0;
+
+  add(s: unknown): void {
+    if (typeof s !== 'string' || s.length === 0) return;
+    this.total += s.length + 1;
+    const room = PROMPT_TEXT_CAP - this.kept;
+    if (room <= 0) return;
+    const piece = s.length > room ? s.slice(0, room) : s;
+    this.parts.push(piece);
+    this.kept += piece.length + 1;
+  }
+
+  /** Serialised JSON (tool schemas, tool-call arguments): models read these as tokens too. */
+  addJson(v: unknown): void {
+    if (v === undefined || v === null) return;
+    if (typeof v === 'string') return this.add(v);
+    if (this.kept >= PROMPT_TEXT_CAP) {
+      this.total += roughJsonLength(v);
+      return;
+    }
+    try {
+      this.add(JSON.stringify(v));
+    } catch {
+      // Cyclic or otherwise unserialisable: the body came from JSON.parse, so this cannot happen.
+    }
+  }
+
+  text(): string {
+    return this.parts.join('\n').slice(0, PROMPT_TEXT_CAP);
+  }
+}
+
+function roughJsonLength(v: unknown): number {
+  try {
+    return JSON.stringify(v)?.length ?? 0;
+  } catch {
+    return 0;
+  }
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function asArray(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : [];
+}
+
+/** Text of an OpenAI content value: a string, or parts of which `text`/`input_text`/`refusal` carry text. */
+function addOpenAIContent(sink: TextSink, content: unknown): void {
+  if (typeof content === 'string') return sink.add(content);
+  for (const part of asArray(content)) {
+    if (typeof part === 'string') sink.add(part);
+    else if (isRecord(part)) {
+      sink.add(part.text);
+      sink.add(part.refusal);
+    }
+  }
+}
+
+function collectChat(sink: TextSink, body: Record<string, unknown>): void {
+  for (const m of asArray(body.messages)) {
+    if (!isRecord(m)) continue;
+    sink.messages++;
+    addOpenAIContent(sink, m.content);
+    for (const call of asArray(m.tool_calls)) {
+      if (!isRecord(call) || !isRecord(call.function)) continue;
+      sink.add(call.function.name);
+      sink.add(call.function.arguments);
+    }
+    if (isRecord(m.function_call)) sink.add(m.function_call.arguments);
+  }
+  sink.addJson(body.tools);
+  sink.addJson(body.functions);
+}
+
+/** Responses API input items: messages, function calls and their outputs, reasoning summaries. */
+function collectResponses(sink: TextSink, body: Record<string, unknown>): void {
+  sink.add(body.instructions);
+  if (typeof body.input === 'string') {
+    sink.messages++;
+    sink.add(body.input);
+  }
+  for (const item of asArray(body.input)) {
+    if (typeof item === 'string') {
+      sink.add(item);
+      continue;
+    }
+    if (!isRecord(item)) continue;
+    sink.messages++;
+    addOpenAIContent(sink, item.content);
+    sink.add(item.arguments);
+    if (typeof item.output === 'string') sink.add(item.output);
+    else addOpenAIContent(sink, item.output);
+    for (const s of asArray(item.summary)) if (isRecord(s)) sink.add(s.text);
+  }
+  sink.addJson(body.tools);
+}
+
+/** `prompt`/`input` as a string or a list of strings (token-id arrays carry no text). */
+function collectStrings(sink: TextSink, v: unknown): void {
+  if (typeof v === 'string') return sink.add(v);
+  for (const s of asArray(v)) if (typeof s === 'string') sink.add(s);
+}
+
+/** Count of token ids when an input is given as ids (`[1,2,3]` or `[[1,2],[3]]`). */
+function tokenIdCount(v: unknown): number {
+  if (!Array.isArray(v)) return 0;
+  let n = 0;
+  for (const x of v) {
+    if (typeof x === 'number') n++;
+    else if (Array.isArray(x)) n += x.filter((y) => typeof y === 'number').length;
+  }
+  return n;
+}
+
+/** Anthropic content: a string or blocks (text, thinking, tool_use input, tool_result content). */
+function addAnthropicContent(sink: TextSink, content: unknown): void {
+  if (typeof content === 'string') return sink.add(content);
+  for (const block of asArray(content)) {
+    if (!isRecord(block)) continue;
+    sink.add(block.text);
+    sink.add(block.thinking);
+    if (block.type === 'tool_use') {
+      sink.add(block.name);
+      sink.addJson(block.input);
+    }
+    if (block.type === 'tool_result') addAnthropicContent(sink, block.content);
+  }
+}
+
+function collectMessages(sink: TextSink, body: Record<string, unknown>): void {
+  addAnthropicContent(sink, body.system);
+  for (const m of asArray(body.messages)) {
+    if (!isRecord(m)) continue;
+    sink.messages++;
+    addAnthropicContent(sink, m.content);
+  }
+  sink.addJson(body.tools);
+}
+
+function collect(endpoint: Endpoint, body: unknown): TextSink {
+  const sink = new TextSink();
+  if (!isRecord(body)) return sink;
+  switch (endpoint) {
+    case 'chat.completions':
+      collectChat(sink, body);
+      break;
+    case 'responses':
+      collectResponses(sink, body);
+      break;
+    case 'completions':
+      collectStrings(sink, body.prompt);
+      break;
+    case 'embeddings':
+      collectStrings(sink, body.input);
+      break;
+    case 'messages':
+    case 'messages.count_tokens':
+      collectMessages(sink, body);
+      break;
+    case 'models':
+      break;
+  }
+  return sink;
+}
+
+/** The text a request sends to the model, newline-joined, at most PROMPT_TEXT_CAP characters. */
+export function promptText(endpoint: Endpoint, body: unknown): string {
+  return collect(endpoint, body).text();
+}
+
+export interface EstimateUsageInput {
+  endpoint: Endpoint;
+  body: unknown;
+  /** Output seen so far (a cut stream); empty when estimating before sending. */
+  outputText?: string;
+}
+
+/**
+ * Estimated usage: prompt tokens (plus chat framing) and output tokens. No cache or reasoning
+ * split is guessed; those only come from exact usage.
+ */
+export function estimateUsage({ endpoint, body, outputText = '' }: EstimateUsageInput): NormalizedUsage {
+  const sink = collect(endpoint, body);
+  const kept = sink.text();
+  let inputTokens = estimateTokens(kept);
+  // Text beyond the cap is charged at the rate measured on what was kept.
+  if (sink.total > sink.kept && kept.length > 0) inputTokens = Math.round(inputTokens * (sink.total / sink.kept));
+  if (sink.messages > 0) inputTokens += sink.messages * PER_MESSAGE_TOKENS + PER_REQUEST_TOKENS;
+  if (isRecord(body)) {
+    if (endpoint === 'completions') inputTokens += tokenIdCount(body.prompt);
+    if (endpoint === 'embeddings') inputTokens += tokenIdCount(body.input);
+  }
+  const out = outputText.length > PROMPT_TEXT_CAP ? outputText.slice(0, PROMPT_TEXT_CAP) : outputText;
+  let outputTokens = estimateTokens(out);
+  if (out.length < outputText.length && out.length > 0) outputTokens = Math.round(outputTokens * (outputText.length / out.length));
+  return {
+    inputTokens,
+    outputTokens,
+    cacheReadTokens: 0,
+    cacheWrite5mTokens: 0,
+    cacheWrite1hTokens: 0,
+    reasoningTokens: 0,
+  };
+}
