@@ -498,9 +498,10 @@ export class Proxy {
         providerType: ctx.provider.config.type,
         usage: r.usage,
         overrides: this.deps.priceOverrides(),
+        at: ctx.startedAt,
       });
       if (price.costUsd === null && r.reportedModel && r.reportedModel !== model) {
-        const again = priceRequest({ model, providerType: ctx.provider.config.type, usage: r.usage, overrides: this.deps.priceOverrides() });
+        const again = priceRequest({ model, providerType: ctx.provider.config.type, usage: r.usage, overrides: this.deps.priceOverrides(), at: ctx.startedAt });
         costUsd = again.costUsd;
         priceUnknown = again.priceUnknown;
       } else {

@@ -11,8 +11,8 @@
  * Inputs that have no JSON meaning are rejected with a TypeError instead of being silently dropped or
  * rewritten: NaN/±Infinity, bigint, functions, symbols, `undefined` at the top level or in an array,
  * strings with lone surrogates (I-JSON, RFC 7493 §2.1), cycles, and non-plain objects (Map, Set, class
- * instances) without a `toJSON`. `undefined` object members are
- * omitted, as JSON.stringify omits them; objects with a `toJSON` method are serialised through it.
+ * instances) without a `toJSON`. `undefined` object members are omitted, as JSON.stringify omits them;
+ * objects with a `toJSON` method (Date) are serialised through it.
  */
 export function canonicalJson(value: unknown): string {
   const out: string[] = [];

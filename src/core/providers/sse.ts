@@ -144,6 +144,11 @@ export class SseDecoder {
     }
     let line: Buffer;
     if (this.partialLen > 0) {
+      if (this.partialLen + (end - start) > this.maxLineBytes) {
+        this.partial = [];
+        this.partialLen = 0;
+        return;
+      }
       this.partial.push(buf.subarray(start, end));
       line = Buffer.concat(this.partial, this.partialLen + (end - start));
       this.partial = [];

@@ -170,7 +170,7 @@ export class FileSecretStore implements SecretStore {
   private async writeFile(data: SecretsFile): Promise<void> {
     const file = this.opts.file;
     await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-    const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+    const tmp = `${file}.${randomBytes(8).toString('hex')}.tmp`;
     const body = JSON.stringify({ version: data.version, entries: { ...data.entries } }, null, 2) + '\n';
     try {
       const fh = await fs.open(tmp, 'wx', 0o600);
