@@ -8,12 +8,14 @@
 // Usage: node bench/load.js --config '<json>' [--exit-with-stdin]
 //   config: { url, method?="POST", headers?={}, body?=string, connections?=1, seconds?=5,
 //             warmupSeconds?=0, maxRequests?=Infinity (measured phase), sse?=false,
-//             requestTimeoutMs?=30000 }
-// Prints one JSON object (the stats) on stdout and exits 0; exits 3 if the deadline fired (the
-// partial stats are still printed, with "timed_out": true).
+//             requestTimeoutMs?=30000, raw?=false }
+// Prints one JSON object (the stats; with raw: true also the raw samples, for merging rounds) on
+// stdout and exits 0; exits 3 if the deadline fired (the partial stats are still printed, with
+// "timed_out": true). `cpu_ms` is this process's own CPU time, start to finish.
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
+import { emptyRaw, summarize } from './stats.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -54,25 +56,9 @@ const pool = new Pool(url.origin, {
 const path = url.pathname + url.search;
 const NL = 0x0a;
 
-class Recorder {
-  constructor() {
-    this.latencies = [];
-    this.firstBytes = [];
-    this.non2xx = 0;
-    this.errors = 0;
-    this.errorSamples = [];
-    this.statusCounts = {};
-    // SSE: per event index, the sum and count of arrival offsets (ms since the request was sent).
-    this.eventSums = [];
-    this.eventCounts = [];
-    this.eventsPerResponse = {};
-    this.bytes = 0;
-  }
-
-  error(err) {
-    this.errors++;
-    if (this.errorSamples.length < 5) this.errorSamples.push(`${err.code ?? err.name}: ${err.message}`);
-  }
+function recordError(rec, err) {
+  rec.errors++;
+  if (rec.errorSamples.length < 5) rec.errorSamples.push(`${err.code ?? err.name}: ${err.message}`);
 }
 
 /** One request, start to last byte. Never throws: failures are counted on the recorder. */
@@ -82,7 +68,7 @@ async function one(rec) {
   try {
     res = await pool.request({ method, path, headers, body });
   } catch (err) {
-    rec.error(err);
+    recordError(rec, err);
     await sleep(1); // do not spin on a refused connection
     return;
   }
@@ -117,7 +103,7 @@ async function one(rec) {
       res.body.on('error', reject);
     });
   } catch (err) {
-    rec.error(err);
+    recordError(rec, err);
     return;
   }
   const latency = performance.now() - t0;
@@ -151,59 +137,31 @@ async function phase(rec, durationMs, budget) {
   return performance.now() - start;
 }
 
-function percentile(sorted, p) {
-  if (sorted.length === 0) return null;
-  const rank = Math.min(sorted.length, Math.max(1, Math.ceil(p * sorted.length)));
-  return sorted[rank - 1];
+function cpuMs() {
+  const u = process.cpuUsage();
+  return Math.round((u.user + u.system) / 1000);
 }
 
-const r3 = (x) => (x === null || x === undefined || Number.isNaN(x) ? null : Math.round(x * 1000) / 1000);
-
 function stats(rec, elapsedMs, warmupRequests, timedOut) {
-  const lat = Float64Array.from(rec.latencies).sort();
-  const fb = Float64Array.from(rec.firstBytes).sort();
-  const completed = rec.latencies.length + rec.non2xx;
   const out = {
     target: cfg.url,
     connections,
     sse,
-    seconds: r3(elapsedMs / 1000),
     warmup_requests: warmupRequests,
-    requests: completed,
-    ok: rec.latencies.length,
-    rps: r3(completed / (elapsedMs / 1000)),
-    latency_ms: {
-      mean: r3(lat.length ? lat.reduce((a, b) => a + b, 0) / lat.length : null),
-      p50: r3(percentile(lat, 0.5)),
-      p90: r3(percentile(lat, 0.9)),
-      p99: r3(percentile(lat, 0.99)),
-      max: r3(lat.length ? lat[lat.length - 1] : null),
-    },
-    first_byte_ms: {
-      p50: r3(percentile(fb, 0.5)),
-      p99: r3(percentile(fb, 0.99)),
-    },
-    errors: rec.errors,
-    error_samples: rec.errorSamples,
-    non2xx: rec.non2xx,
-    status_counts: rec.statusCounts,
-    bytes: rec.bytes,
+    ...summarize(rec, elapsedMs, { sse }),
     timed_out: timedOut,
+    cpu_ms: cpuMs(),
   };
-  if (sse) {
-    out.events_per_response = rec.eventsPerResponse;
-    out.event_mean_ms = rec.eventSums.map((s, i) => r3(s / rec.eventCounts[i]));
-    out.event_counts = rec.eventCounts;
-  }
+  if (cfg.raw) out.raw = rec;
   return out;
 }
 
-let measured; // the measured phase's recorder, for partial stats if the deadline fires
+let measured; // the measured phase's samples, for partial stats if the deadline fires
 let measureStart = 0;
 let warmupCount = 0;
 const deadline = setTimeout(
   () => {
-    const rec = measured ?? new Recorder();
+    const rec = measured ?? emptyRaw();
     process.stdout.write(`${JSON.stringify(stats(rec, measureStart ? performance.now() - measureStart : 1, warmupCount, true))}\n`);
     process.exit(3);
   },
@@ -212,11 +170,11 @@ const deadline = setTimeout(
 
 async function main() {
   if (warmupSeconds > 0) {
-    const warm = new Recorder();
+    const warm = emptyRaw();
     await phase(warm, warmupSeconds * 1000, { left: Infinity });
     warmupCount = warm.latencies.length + warm.non2xx;
   }
-  measured = new Recorder();
+  measured = emptyRaw();
   measureStart = performance.now();
   const elapsed = await phase(measured, seconds * 1000, { left: maxRequests });
   clearTimeout(deadline);

@@ -8,16 +8,22 @@
 // (1 only when something could not be measured). Every child process and the temp dir are removed
 // on the way out, errors and signals included.
 //
-// Env: BENCH_SECONDS (5) per scenario · BENCH_WARMUP_SECONDS (1) · BENCH_RSS_REQUESTS (100000)
+// Env: BENCH_SECONDS (5) per scenario and target · BENCH_ROUNDS (3): each scenario's time is split in
+//      rounds that rotate the order of the targets, so background load on a shared machine hits all
+//      three alike · BENCH_WARMUP_SECONDS (0.5) per load run · BENCH_RSS_REQUESTS (100000)
 //      BENCH_FILL_MAX_SECONDS (600) · BENCH_SSE_CHUNKS (8) · BENCH_SSE_DELAY_MS (2)
-//      BENCH_CPU_PROF=<dir>: run the daemon under `node --cpu-prof` and write its profile there.
-import { spawn } from 'node:child_process';
+//      BENCH_CPU_PROF=<dir>: run the daemon under `node --cpu-prof` and write its profile there
+//        (summarise it with `node bench/profile-summary.js <dir>`).
+//      BENCH_DAEMON_NODE_FLAGS="--trace-gc ...": extra node flags for the daemon (experiments).
+//      BENCH_DAEMON_OUTPUT=<file>: keep the daemon's stdout and stderr in that file.
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
+import { emptyRaw, mergeRaw, r3, summarize } from './stats.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
@@ -31,12 +37,15 @@ const num = (name, dflt) => {
   return n;
 };
 const SECONDS = num('BENCH_SECONDS', 5);
-const WARMUP_SECONDS = num('BENCH_WARMUP_SECONDS', 1);
+const WARMUP_SECONDS = num('BENCH_WARMUP_SECONDS', 0.5);
+const ROUNDS = Math.max(1, Math.floor(num('BENCH_ROUNDS', 3)));
 const RSS_REQUESTS = num('BENCH_RSS_REQUESTS', 100_000);
 const FILL_MAX_SECONDS = num('BENCH_FILL_MAX_SECONDS', 600);
 const SSE_CHUNKS = num('BENCH_SSE_CHUNKS', 8);
 const SSE_DELAY_MS = num('BENCH_SSE_DELAY_MS', 2);
 const CPU_PROF_DIR = process.env.BENCH_CPU_PROF ? path.resolve(process.env.BENCH_CPU_PROF) : undefined;
+const DAEMON_NODE_FLAGS = (process.env.BENCH_DAEMON_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+const DAEMON_OUTPUT = process.env.BENCH_DAEMON_OUTPUT ? path.resolve(process.env.BENCH_DAEMON_OUTPUT) : undefined;
 
 const UPSTREAM_KEY = 'sk-bench';
 const MODEL = 'gpt-4o-mini';
@@ -192,7 +201,7 @@ async function startWarden(upstreamPort) {
   tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'warden-bench-'));
   const home = path.join(tempDir, 'home');
   fs.mkdirSync(home, { mode: 0o700 });
-  const nodeArgs = [];
+  const nodeArgs = [...DAEMON_NODE_FLAGS];
   if (CPU_PROF_DIR) {
     fs.mkdirSync(CPU_PROF_DIR, { recursive: true });
     nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`);
@@ -200,7 +209,13 @@ async function startWarden(upstreamPort) {
   const env = { ...process.env, WARDEN_HOME: home, WARDEN_SECRETS_BACKEND: 'file' };
   // The daemon runs from the temp dir so no repository's .warden/config.yaml leaks into the run.
   const child = spawnNode([...nodeArgs, path.join(ROOT, 'bin', 'daemon.js'), '--port', '0', '--quiet'], { cwd: tempDir, env });
-  child.stdout.resume();
+  if (DAEMON_OUTPUT) {
+    const out = fs.createWriteStream(DAEMON_OUTPUT);
+    child.stdout.pipe(out);
+    child.stderr.pipe(out);
+  } else {
+    child.stdout.resume();
+  }
 
   const stateFile = path.join(home, 'daemon.json');
   const deadline = Date.now() + 30_000;
@@ -298,9 +313,55 @@ async function checkDatabase(home, expectedRequests) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// CPU accounting: who used the machine's CPUs during a load run. On a shared machine the
+// "background" share (everything not ours) says how much to trust the numbers; CPU time per request
+// is far less sensitive to it than req/s.
+
+let CLK_TCK = 100;
+try {
+  CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+} catch {
+  /* Linux default */
+}
+
+/** CPU ms (user + system) of one process, or null if it cannot be read. */
+function procCpuMs(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK; // fields 14 and 15 of stat(5)
+  } catch {
+    return null;
+  }
+}
+
+/** Busy CPU ms of the whole machine (all cores), or null off Linux. */
+function machineBusyMs() {
+  try {
+    const [user, nice, system, , , irq, softirq, steal] = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1).map(Number);
+    return ((user + nice + system + irq + softirq + (steal ?? 0)) * 1000) / CLK_TCK;
+  } catch {
+    return null;
+  }
+}
+
+function cpuSnapshot(pids) {
+  return { at: performance.now(), busy: machineBusyMs(), procs: Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, procCpuMs(pid)])) };
+}
+
+function cpuDelta(a, b, loadgenMs) {
+  const d = (x, y) => (x === null || y === null || x === undefined || y === undefined ? null : y - x);
+  const procs = Object.fromEntries(Object.keys(a.procs).map((k) => [k, d(a.procs[k], b.procs[k])]));
+  const busy = d(a.busy, b.busy);
+  const ours = Object.values(procs).reduce((x, y) => x + (y ?? 0), 0) + (loadgenMs ?? 0);
+  return { wall_ms: b.at - a.at, machine_busy_ms: busy, ...procs, loadgen_ms: loadgenMs ?? null, background_ms: busy === null ? null : Math.max(0, busy - ours) };
+}
+
+// ---------------------------------------------------------------------------------------------
 // Load
 
-async function runLoad(cfg) {
+async function runLoad(cfg, pids = {}) {
+  const before = cpuSnapshot(pids);
   const child = spawnNode([path.join(HERE, 'load.js'), '--config', JSON.stringify(cfg), '--exit-with-stdin']);
   let out = '';
   child.stdout.setEncoding('utf8');
@@ -313,9 +374,48 @@ async function runLoad(cfg) {
     await stopChild(child, 'SIGKILL');
     throw new Error(`load generator did not finish within ${limitMs} ms`);
   }
+  const after = cpuSnapshot(pids);
   const line = out.trim().split('\n').pop();
   if (!line || !line.startsWith('{')) throw new Error(`load generator failed (exit ${r.code})\n${child.stderrTail}`);
-  return JSON.parse(line);
+  const stats = JSON.parse(line);
+  stats.cpu = cpuDelta(before, after, stats.cpu_ms);
+  return stats;
+}
+
+/**
+ * One scenario for one target, over ROUNDS load runs (merged: latencies pooled, req/s = all
+ * requests over all measured time) plus its CPU accounting.
+ */
+function mergeRounds(rounds, sse, proxyKey) {
+  const raw = emptyRaw();
+  let elapsed = 0;
+  let warmup = 0;
+  const cpu = { wall_ms: 0, machine_busy_ms: 0, upstream_ms: 0, proxy_ms: 0, loadgen_ms: 0, background_ms: 0 };
+  for (const r of rounds) {
+    mergeRaw(raw, r.raw);
+    elapsed += r.seconds * 1000;
+    warmup += r.warmup_requests;
+    cpu.wall_ms += r.cpu.wall_ms;
+    cpu.machine_busy_ms += r.cpu.machine_busy_ms ?? 0;
+    cpu.upstream_ms += r.cpu.upstream ?? 0;
+    cpu.proxy_ms += proxyKey ? (r.cpu[proxyKey] ?? 0) : 0;
+    cpu.loadgen_ms += r.cpu.loadgen_ms ?? 0;
+    cpu.background_ms += r.cpu.background_ms ?? 0;
+  }
+  const stats = summarize(raw, elapsed, { sse });
+  const served = stats.requests + warmup;
+  // The process doing the proxying (for direct: the upstream itself) and its CPU per request.
+  const servingMs = proxyKey ? cpu.proxy_ms : cpu.upstream_ms;
+  return {
+    ...stats,
+    warmup_requests: warmup,
+    rounds: rounds.map((r) => ({ seconds: r.seconds, requests: r.requests, rps: r.rps, p50: r.latency_ms.p50, p99: r.latency_ms.p99 })),
+    cpu: {
+      ...Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, Math.round(v)])),
+      serving_us_per_request: served > 0 ? r3((servingMs * 1000) / served) : null,
+      background_cores: cpu.wall_ms > 0 ? r3(cpu.background_ms / cpu.wall_ms) : null,
+    },
+  };
 }
 
 function loadConfig(target, s, extra = {}) {
@@ -325,8 +425,9 @@ function loadConfig(target, s, extra = {}) {
     body: s.sse ? SSE_BODY : JSON_BODY,
     sse: s.sse,
     connections: s.connections,
-    seconds: SECONDS,
+    seconds: SECONDS / ROUNDS,
     warmupSeconds: WARMUP_SECONDS,
+    raw: true,
     ...extra,
   };
 }
@@ -342,7 +443,6 @@ async function smoke(name, target) {
 // ---------------------------------------------------------------------------------------------
 // Targets and report
 
-const r3 = (x) => (x === null || x === undefined || !Number.isFinite(x) ? null : Math.round(x * 1000) / 1000);
 
 function computeTargets(results, rss, db) {
   const get = (t, key) => results[t]?.[key];
@@ -355,9 +455,12 @@ function computeTargets(results, rss, db) {
     const w = get('warden', `${name}@32`);
     const b = get('bare', `${name}@32`);
     const ratio = has(w, b) && b.rps > 0 ? (w.rps / b.rps) * 100 : null;
+    // CPU per request is the noise-resistant view of the same thing: bare's cost over Warden's.
+    const cpuRatio = has(w, b) && w.cpu.serving_us_per_request > 0 ? (b.cpu.serving_us_per_request / w.cpu.serving_us_per_request) * 100 : null;
     add(`throughput_${name}_32`, `Warden req/s at 32 connections vs bare passthrough (${name.toUpperCase()})`, ratio, '>= 70', '%', ratio === null ? null : ratio >= 70 && w.errors === 0 && w.non2xx === 0, {
       warden_rps: w?.rps ?? null,
       bare_rps: b?.rps ?? null,
+      cpu_per_request_ratio: r3(cpuRatio),
     });
   }
 
@@ -387,7 +490,9 @@ function computeTargets(results, rss, db) {
   if (has(ws, bs) && ws.event_mean_ms && bs.event_mean_ms) {
     const offsets = ws.event_mean_ms.map((m, i) => (bs.event_mean_ms[i] === undefined ? Infinity : m - bs.event_mean_ms[i]));
     held = { max: Math.max(...offsets), per_event: offsets.map(r3) };
-    sameEvents = JSON.stringify(ws.events_per_response) === JSON.stringify(bs.events_per_response);
+    // Every response must carry the same number of events through both proxies (none dropped or merged).
+    const shapes = (r) => Object.keys(r.events_per_response).sort().join(',');
+    sameEvents = shapes(ws) === shapes(bs);
   }
   add('sse_no_chunk_held_back_1', 'SSE: max over events of mean arrival offset (Warden - bare), 1 connection', held?.max ?? null, '<= 1', 'ms', held === null ? null : held.max <= 1 && sameEvents, {
     per_event_ms: held?.per_event ?? null,
@@ -405,21 +510,23 @@ function computeTargets(results, rss, db) {
 
 const pad = (s, n) => String(s).padEnd(n);
 const lpad = (s, n) => String(s).padStart(n);
-const f = (x, d = 3) => (x === null || x === undefined ? '-' : typeof x === 'number' ? x.toFixed(d) : String(x));
+const f = (x, d = 3) => (x === null || x === undefined ? '-' : typeof x === 'number' ? (Number.isInteger(x) && d === 3 ? String(x) : x.toFixed(d)) : String(x));
 
 function renderTable(results, targets, extra) {
   const lines = [];
-  const head = ['scenario', 'target', 'req/s', 'p50', 'p90', 'p99', 'max', 'fb p50', 'fb p99', 'errors', 'non2xx', 'n'];
-  const widths = [9, 7, 10, 8, 8, 8, 9, 8, 8, 7, 7, 8];
+  const head = ['scenario', 'target', 'req/s', 'p50', 'p90', 'p99', 'max', 'fb p50', 'fb p99', 'errors', 'non2xx', 'n', 'µs CPU/req', 'bg cores'];
+  const widths = [9, 7, 10, 8, 8, 8, 9, 8, 8, 7, 7, 8, 11, 9];
   const row = (cells) => cells.map((c, i) => (i < 2 ? pad(c, widths[i]) : lpad(c, widths[i]))).join(' ');
-  lines.push('Latency in ms (client-side, first request byte to last response byte); fb = first body byte.');
+  lines.push('Latency in ms, client-side, first request byte to last response byte; fb = first body byte;');
+  lines.push('µs CPU/req = CPU time of the serving process (upstream for direct, else the proxy) per request;');
+  lines.push('bg cores = CPU used by processes outside this benchmark during the run (noise).');
   lines.push(row(head));
   lines.push('-'.repeat(widths.reduce((a, b) => a + b + 1, -1)));
   for (const s of SCENARIOS) {
     for (const t of TARGETS) {
       const r = results[t]?.[scenarioKey(s)];
       if (!r) {
-        lines.push(row([scenarioKey(s), t, 'not run', '', '', '', '', '', '', '', '', '']));
+        lines.push(row([scenarioKey(s), t, 'not run', '', '', '', '', '', '', '', '', '', '', '']));
         continue;
       }
       lines.push(
@@ -436,6 +543,8 @@ function renderTable(results, targets, extra) {
           r.errors,
           r.non2xx,
           r.requests,
+          f(r.cpu?.serving_us_per_request, 0),
+          f(r.cpu?.background_cores, 2),
         ]),
       );
     }
@@ -444,7 +553,7 @@ function renderTable(results, targets, extra) {
   lines.push('Targets');
   for (const t of targets) {
     const detail = [];
-    if (t.warden_rps !== undefined) detail.push(`warden ${f(t.warden_rps, 1)} vs bare ${f(t.bare_rps, 1)} req/s`);
+    if (t.warden_rps !== undefined) detail.push(`warden ${f(t.warden_rps, 1)} vs bare ${f(t.bare_rps, 1)} req/s; CPU/req ratio ${f(t.cpu_per_request_ratio, 1)}%`);
     if (t.warden_minus_bare !== undefined) detail.push(`Warden - bare: ${f(t.warden_minus_bare)} ms`);
     if (t.at_32_connections !== undefined) detail.push(`at 32 conns: ${f(t.at_32_connections)} ms`);
     if (t.per_event_ms) detail.push(`per event: ${t.per_event_ms.map((x) => f(x, 2)).join(' ')}`);
@@ -452,6 +561,18 @@ function renderTable(results, targets, extra) {
     if (t.requests_served !== undefined) detail.push(`after ${t.requests_served} requests, peak ${f(t.peak_rss_mb, 1)} MB`);
     if (t.note) detail.push(t.note);
     lines.push(`  ${t.result === 'PASS' ? 'PASS' : 'FAIL'}  ${pad(t.description, 82)} ${lpad(f(t.value), 9)} ${pad(t.unit, 4)} (${t.limit ?? '-'})${detail.length ? `  ${detail.join('; ')}` : ''}`);
+  }
+  const bg = SCENARIOS.flatMap((s) => TARGETS.map((t) => results[t]?.[scenarioKey(s)]?.cpu?.background_cores)).filter((x) => typeof x === 'number');
+  if (bg.length) {
+    const mean = bg.reduce((a, b) => a + b, 0) / bg.length;
+    lines.push('');
+    lines.push(`Background CPU from other processes: mean ${mean.toFixed(2)} cores, max ${Math.max(...bg).toFixed(2)} cores of ${os.cpus().length}.` +
+      (mean > 0.2 ? ' The machine was shared: treat latency and req/s as noisy; µs CPU/req holds up better.' : ''));
+  }
+  if (extra.warden?.rss) {
+    const w = extra.warden;
+    lines.push('');
+    lines.push(`Daemon RSS: ${f(w.rss_mb_at_start, 1)} MB at start, ${f(w.rss_mb_after_scenarios, 1)} MB after the scenarios, ${f(w.rss.rss_mb, 1)} MB after ${w.rss.requests_served} requests (peak ${f(w.rss.peak_rss_mb, 1)} MB).`);
   }
   if (extra.db) {
     const d = extra.db;
@@ -482,18 +603,20 @@ async function main() {
     },
     settings: {
       seconds: SECONDS,
+      rounds: ROUNDS,
       warmup_seconds: WARMUP_SECONDS,
       rss_requests: RSS_REQUESTS,
       sse_content_chunks: SSE_CHUNKS,
       sse_delay_ms: SSE_DELAY_MS,
       model: MODEL,
       cpu_profile_dir: CPU_PROF_DIR ?? null,
+      daemon_node_flags: DAEMON_NODE_FLAGS,
     },
     results: { direct: {}, bare: {}, warden: {} },
     warden: null,
     errors: [],
   };
-  process.stderr.write(`bench: ${run.machine.cpus} cpus, node ${process.version}, ${SECONDS}s per scenario (+${WARMUP_SECONDS}s warm-up)\n`);
+  process.stderr.write(`bench: ${run.machine.cpus} cpus, node ${process.version}, ${SECONDS}s per scenario and target in ${ROUNDS} round(s) (+${WARMUP_SECONDS}s warm-up each)\n`);
 
   const upstream = await startHelper('upstream.js', ['--key', UPSTREAM_KEY, '--chunks', String(SSE_CHUNKS), '--delay-ms', String(SSE_DELAY_MS)], 'fake upstream');
   const bare = await startHelper('bare-proxy.js', ['--target', upstream.url], 'bare proxy');
@@ -524,17 +647,28 @@ async function main() {
 
   // Requests Warden has answered (any status), which is also how many request rows it must record.
   let wardenServed = targets.warden ? 2 : 0; // the two smoke requests
-  // Scenario-major order: the three targets of one scenario run back to back, so background load on
-  // a shared machine hits them alike. Never two loads at once.
+  const pids = { upstream: upstream.child.pid, bare: bare.child.pid, ...(warden ? { warden: warden.pid } : {}) };
+  const active = TARGETS.filter((t) => targets[t]);
+  // Never two loads at once. Scenario-major order, and within a scenario ROUNDS rounds that rotate
+  // the order of the targets, so a burst of background load cannot favour one of them.
   for (const s of SCENARIOS) {
-    for (const name of TARGETS) {
-      const t = targets[name];
-      if (!t) continue;
-      process.stderr.write(`bench: ${pad(scenarioKey(s), 8)} ${pad(name, 7)} ... `);
-      const r = await runLoad(loadConfig(t, s));
-      run.results[name][scenarioKey(s)] = r;
-      if (name === 'warden') wardenServed += r.warmup_requests + r.requests;
-      process.stderr.write(`${f(r.rps, 1)} req/s, p50 ${f(r.latency_ms.p50)} ms, p99 ${f(r.latency_ms.p99)} ms${r.errors || r.non2xx ? `, ${r.errors} errors, ${r.non2xx} non-2xx` : ''}\n`);
+    const rounds = Object.fromEntries(active.map((t) => [t, []]));
+    for (let round = 0; round < ROUNDS; round++) {
+      for (let i = 0; i < active.length; i++) {
+        const name = active[(i + round) % active.length];
+        const r = await runLoad(loadConfig(targets[name], s), pids);
+        rounds[name].push(r);
+        if (name === 'warden') wardenServed += r.warmup_requests + r.requests;
+      }
+    }
+    for (const name of active) {
+      const m = mergeRounds(rounds[name], s.sse, name === 'direct' ? null : name);
+      run.results[name][scenarioKey(s)] = m;
+      process.stderr.write(
+        `bench: ${pad(scenarioKey(s), 8)} ${pad(name, 7)} ${lpad(f(m.rps, 1), 9)} req/s  p50 ${f(m.latency_ms.p50)} ms  p99 ${f(m.latency_ms.p99)} ms  ` +
+          `${f(m.cpu.serving_us_per_request, 0)} µs CPU/req  background ${f(m.cpu.background_cores, 2)} cores` +
+          `${m.errors || m.non2xx ? `  ${m.errors} errors, ${m.non2xx} non-2xx` : ''}\n`,
+      );
     }
   }
 
@@ -545,9 +679,17 @@ async function main() {
     const need = RSS_REQUESTS - wardenServed;
     if (need > 0) {
       process.stderr.write(`bench: loading Warden with ${need} more JSON requests at 32 connections (to ${RSS_REQUESTS} total) ... `);
-      const fill = await runLoad(loadConfig(targets.warden, { sse: false, connections: 32 }, { seconds: FILL_MAX_SECONDS, warmupSeconds: 0, maxRequests: need }));
+      const fill = await runLoad(loadConfig(targets.warden, { sse: false, connections: 32 }, { seconds: FILL_MAX_SECONDS, warmupSeconds: 0, maxRequests: need, raw: false }), pids);
       wardenServed += fill.requests;
-      run.warden.fill = { requests: fill.requests, rps: fill.rps, errors: fill.errors, non2xx: fill.non2xx, seconds: fill.seconds };
+      run.warden.fill = {
+        requests: fill.requests,
+        rps: fill.rps,
+        errors: fill.errors,
+        non2xx: fill.non2xx,
+        seconds: fill.seconds,
+        cpu_us_per_request: fill.requests ? r3(((fill.cpu.warden ?? 0) * 1000) / fill.requests) : null,
+        background_cores: fill.cpu.wall_ms ? r3((fill.cpu.background_ms ?? 0) / fill.cpu.wall_ms) : null,
+      };
       process.stderr.write(`${fill.requests} in ${f(fill.seconds, 1)} s (${f(fill.rps, 1)} req/s)\n`);
     }
     rss = { ...readProcStatus(warden.pid), requests_served: wardenServed };
@@ -577,7 +719,7 @@ async function main() {
   fs.writeFileSync(RESULTS_FILE, `${JSON.stringify(run, null, 2)}\n`);
 
   process.stdout.write(`\nWarden proxy benchmark: ${run.timestamp}, ${run.machine.cpus} x ${run.machine.cpu_model}, node ${process.version}, ${SECONDS}s per scenario\n\n`);
-  process.stdout.write(`${renderTable(run.results, run.targets, { db })}\n`);
+  process.stdout.write(`${renderTable(run.results, run.targets, { db, warden: run.warden })}\n`);
   const failed = run.targets.filter((t) => t.result !== 'PASS');
   process.stdout.write(`\n${failed.length === 0 ? 'All targets PASS' : `${failed.length} of ${run.targets.length} targets FAIL: ${failed.map((t) => t.id).join(', ')}`}\n`);
   if (run.errors.length) process.stdout.write(`\nErrors:\n${run.errors.map((e) => `  ${e.split('\n')[0]}`).join('\n')}\n`);

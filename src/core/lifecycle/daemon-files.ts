@@ -5,13 +5,20 @@ import { ExitCode, WardenError } from '../errors.js';
 import type { WardenPaths } from '../paths.js';
 import type { DaemonState } from '../protocol/api.js';
 
+/** True while `pid` runs. A zombie (exited, not yet reaped by its parent or init) counts as gone. */
 export function isProcessAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    // /proc/<pid>/stat: "pid (comm) S ..."; comm may hold spaces or parens, so read after the last ')'.
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true; // no procfs (macOS, Windows): kill(0) is the answer
   }
 }
 

@@ -89,7 +89,7 @@ export async function startDaemon(paths: WardenPaths, opts: StartOptions = {}): 
     await sleep(40);
   }
   const output = fs.existsSync(outFile) ? fs.readFileSync(outFile, 'utf8').trim() : '';
-  // The daemon prints `warden daemon: <WardenError stack>`; show its first line, which names the problem.
+  // The daemon prints `warden: <code>: <message>` (bin/daemon.js); its first line names the problem.
   const firstLine = output.split('\n').find((l) => l.trim() !== '') ?? '';
   if (exited === null && child.pid) {
     try {
@@ -101,9 +101,10 @@ export async function startDaemon(paths: WardenPaths, opts: StartOptions = {}): 
   throw new WardenError(
     'daemon_start_failed',
     exited !== null
-      ? `the daemon exited during start-up (code ${exited})${firstLine ? `: ${firstLine.replace(/^warden daemon:\s*/, '').replace(/^WardenError:\s*/, '')}` : ''}`
+      ? `the daemon exited during start-up (code ${exited})${firstLine ? `: ${firstLine.replace(/^warden:\s*/, '')}` : ''}`
       : 'the daemon did not become ready in time',
-    { hint: `full output in ${outFile}`, exitCode: ExitCode.daemonUnreachable },
+    // The daemon exits 2 for a usage or config error (a bad config.yaml): keep that meaning.
+    { hint: `full output in ${outFile}`, exitCode: exited === ExitCode.usage ? ExitCode.usage : ExitCode.daemonUnreachable },
   );
 }
 

@@ -1,6 +1,6 @@
 // Token estimates for when exact usage is missing (before a request is sent, or when a stream is
 // cut before its usage arrives): the text a request carries per endpoint, counted with o200k_base.
-import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
+import { createRequire } from 'node:module';
 import type { Endpoint, NormalizedUsage } from '../providers/types.js';
 
 /** promptText never returns more than this many characters. */
@@ -21,6 +21,25 @@ const ENCODE_OPTIONS = { disallowedSpecial: new Set<string>() };
 /** Chat formats wrap each message in a few tokens (role, separators). */
 const PER_MESSAGE_TOKENS = 3;
 const PER_REQUEST_TOKENS = 3;
+
+type CountTokens = (text: string, options?: { disallowedSpecial?: Set<string> }) => number;
+const requireCjs = createRequire(import.meta.url);
+let countTokensImpl: CountTokens | undefined;
+
+/**
+ * The o200k_base tables take ~0.3 s to load, which the daemon should not pay at start-up for a
+ * path most requests never take: they load on first use (synchronously), or earlier through
+ * warmTokenizer() once the daemon is serving.
+ */
+function countTokens(text: string, options?: { disallowedSpecial?: Set<string> }): number {
+  countTokensImpl ??= (requireCjs('gpt-tokenizer/cjs/encoding/o200k_base') as { countTokens: CountTokens }).countTokens;
+  return countTokensImpl(text, options);
+}
+
+/** Loads the tokenizer now, so the first estimate does not pay for it. */
+export function warmTokenizer(): void {
+  countTokens('');
+}
 
 /** Estimated o200k_base token count of `text`; bounded work whatever its length or shape. */
 export function estimateTokens(text: string): number {

@@ -142,7 +142,6 @@ export class SseDecoder {
       this.discardingLine = false;
       return;
     }
-    let line: Buffer;
     if (this.partialLen > 0) {
       if (this.partialLen + (end - start) > this.maxLineBytes) {
         this.partial = [];
@@ -150,41 +149,46 @@ export class SseDecoder {
         return;
       }
       this.partial.push(buf.subarray(start, end));
-      line = Buffer.concat(this.partial, this.partialLen + (end - start));
+      const line = Buffer.concat(this.partial, this.partialLen + (end - start));
       this.partial = [];
       this.partialLen = 0;
-    } else {
-      if (end - start > this.maxLineBytes) return;
-      line = buf.subarray(start, end);
+      this.processLine(line, 0, line.length, lineEnd);
+      return;
     }
-    if (this.firstLine) {
-      this.firstLine = false;
-      if (line.length >= 3 && line[0] === 0xef && line[1] === 0xbb && line[2] === 0xbf) line = line.subarray(3);
-    }
-    this.processLine(line, lineEnd);
+    if (end - start > this.maxLineBytes) return;
+    this.processLine(buf, start, end, lineEnd);
   }
 
-  private processLine(line: Buffer, lineEnd: number): void {
-    const len = line.length;
+  /** Interprets the line buf[start, end) (no terminator). Works on offsets to avoid per-line views. */
+  private processLine(buf: Buffer, start: number, end: number, lineEnd: number): void {
+    if (this.firstLine) {
+      this.firstLine = false;
+      if (end - start >= 3 && buf[start] === 0xef && buf[start + 1] === 0xbb && buf[start + 2] === 0xbf) start += 3;
+    }
+    const len = end - start;
     if (len === 0) {
       this.dispatch(lineEnd);
       return;
     }
-    const c0 = line[0];
+    const c0 = buf[start];
     if (c0 === COLON) return;
     // Fast paths for the two fields every provider stream uses.
-    if (c0 === 0x64 && len >= 5 && line[1] === 0x61 && line[2] === 0x74 && line[3] === 0x61 && line[4] === COLON) {
-      this.addData(line.subarray(len > 5 && line[5] === SPACE ? 6 : 5));
+    if (
+      c0 === 0x64 && len >= 5 && buf[start + 1] === 0x61 && buf[start + 2] === 0x74 && buf[start + 3] === 0x61 &&
+      buf[start + 4] === COLON
+    ) {
+      this.addData(buf.subarray(len > 5 && buf[start + 5] === SPACE ? start + 6 : start + 5, end));
       return;
     }
     if (
-      c0 === 0x65 && len >= 6 && line[1] === 0x76 && line[2] === 0x65 && line[3] === 0x6e && line[4] === 0x74 &&
-      line[5] === COLON
+      c0 === 0x65 && len >= 6 && buf[start + 1] === 0x76 && buf[start + 2] === 0x65 && buf[start + 3] === 0x6e &&
+      buf[start + 4] === 0x74 && buf[start + 5] === COLON
     ) {
-      const v = line.toString('utf8', len > 6 && line[6] === SPACE ? 7 : 6);
+      const v = buf.toString('utf8', len > 6 && buf[start + 6] === SPACE ? start + 7 : start + 6, end);
       this.eventName = v === '' ? undefined : v;
       return;
     }
+    const line = buf.subarray(start, end);
     const colon = line.indexOf(COLON);
     let name: string;
     let value: Buffer;

@@ -77,7 +77,7 @@ export interface StreamTap {
    * Feed bytes from the upstream. Returns the bytes to forward to the client now: the same
    * buffer when the tap does not transform, a rewritten buffer when it strips an event, or
    * an empty buffer while an event is incomplete (only when stripping). Never holds back a
-   * complete event.
+   * complete event. The tap may keep views of `chunk`: do not mutate or reuse it after pushing.
    */
   push(chunk: Buffer): Buffer;
   /** End of upstream stream: any bytes still held back. */

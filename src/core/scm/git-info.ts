@@ -30,7 +30,8 @@ export async function gitInfo(cwd: string): Promise<GitInfo> {
   if (!root) return { root: null, repo: null, branch: null };
   const [remote, branch] = await Promise.all([
     git(cwd, ['config', '--get', 'remote.origin.url']),
-    git(cwd, ['rev-parse', '--abbrev-ref', 'HEAD']),
+    // symbolic-ref also names the branch of a repository with no commit yet; detached HEAD → null.
+    git(cwd, ['symbolic-ref', '--quiet', '--short', 'HEAD']),
   ]);
-  return { root, repo: remote ? redactRemote(remote) : root, branch: branch === 'HEAD' ? null : branch };
+  return { root, repo: remote ? redactRemote(remote) : root, branch };
 }

@@ -90,7 +90,7 @@ describe('error bodies as the official SDKs see them', () => {
     fake.setBehavior({ failWith: { status: 403, body: errorBody('anthropic', 403, 'warden: denied by policy') } });
     const client = new Anthropic({ apiKey: fake.keys.anthropic, baseURL: fake.anthropicBaseUrl, maxRetries: 0 });
     const err = await client.messages
-      .create({ model: 'claude-sonnet-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] })
+      .create({ model: 'claude-sonnet-5-5', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Anthropic.PermissionDeniedError);
     const e = err as InstanceType<typeof Anthropic.PermissionDeniedError>;

@@ -3,15 +3,14 @@
 import type { SseRawEvent } from '../sse.js';
 import {
   InertHandler,
+  KeyProbe,
   OBJECT_VALUE,
   STRING_VALUE,
   StreamHandler,
   count,
   createSseTap,
   isRecord,
-  keyWithValue,
   parseJson,
-  quotedKey,
 } from '../tap.js';
 import type { BuildRequestInput, Endpoint, ModelEntry, NormalizedUsage, StreamTap } from '../types.js';
 
@@ -121,14 +120,15 @@ export function openaiStreamTap(endpoint: Endpoint, opts: { stripUsageChunk: boo
   }
 }
 
-const K_USAGE = quotedKey('usage');
-const K_ERROR = quotedKey('error');
-const K_FINISH_REASON = quotedKey('finish_reason');
+const K_USAGE = new KeyProbe('usage');
+const K_ERROR = new KeyProbe('error');
+const K_FINISH_REASON = new KeyProbe('finish_reason');
 const DONE = Buffer.from('[DONE]');
 
 /**
  * Chat and legacy completion chunks. Only the first chunk (model), chunks with a `usage` object and
- * chunks with an `error` object are parsed; text deltas are parsed lazily by LazyText.
+ * error chunks (`{"error": ...}`, as OpenAI sends them mid-stream) are parsed; text deltas are
+ * parsed lazily by LazyText.
  */
 class ChatStreamHandler extends StreamHandler {
   constructor() {
@@ -148,7 +148,7 @@ class ChatStreamHandler extends StreamHandler {
       parsed = true;
       if (isRecord(json)) this.noteModel(json.model);
     }
-    if (keyWithValue(d, K_USAGE, OBJECT_VALUE)) {
+    if (K_USAGE.hasValue(d, OBJECT_VALUE)) {
       if (!parsed) json = parseJson(d);
       parsed = true;
       if (isRecord(json) && isRecord(json.usage)) {
@@ -158,7 +158,7 @@ class ChatStreamHandler extends StreamHandler {
         if (Array.isArray(json.choices) && json.choices.length === 0) return true;
       }
     }
-    if (keyWithValue(d, K_ERROR, OBJECT_VALUE)) {
+    if (K_ERROR.isFirstKey(d)) {
       if (!parsed) json = parseJson(d);
       parsed = true;
       if (isRecord(json) && isRecord(json.error)) {
@@ -166,7 +166,7 @@ class ChatStreamHandler extends StreamHandler {
         return false;
       }
     }
-    if (this.outcomeValue === undefined && keyWithValue(d, K_FINISH_REASON, STRING_VALUE)) {
+    if (this.outcomeValue === undefined && K_FINISH_REASON.hasValue(d, STRING_VALUE)) {
       this.outcomeValue = 'completed';
     }
     this.text.add(d);
