@@ -201,7 +201,7 @@ async function startWarden(upstreamPort) {
   tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'warden-bench-'));
   const home = path.join(tempDir, 'home');
   fs.mkdirSync(home, { mode: 0o700 });
-  const nodeArgs = [...DAEMON_NODE_FLAGS];
+  const nodeArgs = [`--import=${new URL('./exit-with-parent.js', import.meta.url).href}`, ...DAEMON_NODE_FLAGS];
   if (CPU_PROF_DIR) {
     fs.mkdirSync(CPU_PROF_DIR, { recursive: true });
     nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`);

@@ -6,10 +6,10 @@ import { Agent, errors as undiciErrors } from 'undici';
 import { extractPresentedKey, hashVirtualKey, newId } from '../core/auth/virtual-keys.js';
 import { detectClientTool } from '../core/auth/client-tool.js';
 import type { KeyCache, Principal } from '../core/auth/key-cache.js';
-import { errorBody } from '../core/providers/errors.js';
+import { errorBody, ProviderRequestError } from '../core/providers/errors.js';
 import { familyForEndpoint, matchEndpoint } from '../core/providers/index.js';
 import type { ResolvedProvider, Router } from '../core/providers/resolve.js';
-import type { ApiFamily, Endpoint, ModelEntry, NormalizedUsage, StreamTap } from '../core/providers/types.js';
+import type { ApiFamily, Endpoint, ModelEntry, NormalizedUsage, StreamTap, UpstreamRequest } from '../core/providers/types.js';
 import { priceRequest } from '../core/pricing/index.js';
 import type { PriceOverride } from '../core/config/schema.js';
 import { estimateUsage } from '../core/pricing/estimate.js';
@@ -255,15 +255,23 @@ export class Proxy {
       return;
     }
     const provider = route.provider;
-    const upstream = provider.adapter.buildRequest({
-      endpoint,
-      provider: provider.config,
-      credential: provider.credential,
-      body,
-      rawBody: raw,
-      clientHeaders: req.headers,
-      search,
-    });
+    let upstream: UpstreamRequest;
+    try {
+      upstream = provider.adapter.buildRequest({
+        endpoint,
+        provider: provider.config,
+        credential: provider.credential,
+        body,
+        rawBody: raw,
+        clientHeaders: req.headers,
+        search,
+      });
+    } catch (e) {
+      if (!(e instanceof ProviderRequestError)) throw e;
+      sendError(res, family, e.status, e.message, 'invalid_request');
+      this.recordRejected({ ...base, model, stream: stream ? 1 : 0 }, principal, e.status, 'invalid_request', e.message, raw, t0);
+      return;
+    }
     // The tap must read plain bytes: never let the upstream compress.
     upstream.headers['accept-encoding'] = 'identity';
 

@@ -112,7 +112,7 @@ export type RouteResult =
   | { ok: true; provider: ResolvedProvider }
   | { ok: false; reason: 'no_route' | 'unknown_provider' | 'unsupported_endpoint'; message: string };
 
-/** Routes a model to a provider: first matching rule; with no match, the only provider there is. */
+/** Routes a model to a provider: first matching rule; with no match, the only provider when there is one. */
 export class Router {
   private readonly rules: { re: RegExp; provider: string; glob: string }[];
   private readonly byName: Map<string, ResolvedProvider>;
@@ -148,10 +148,8 @@ export class Router {
       }
       break;
     }
-    if (!chosen) {
-      const able = this.providers.filter((p) => p.adapter.endpoints.includes(endpoint));
-      if (able.length === 1) chosen = able[0];
-    }
+    // With exactly one provider configured there is nothing to choose: every model goes to it.
+    if (!chosen && this.providers.length === 1) chosen = this.providers[0];
     if (!chosen) {
       return {
         ok: false,

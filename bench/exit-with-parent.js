@@ -1,0 +1,8 @@
+// Preloaded into the Warden daemon by bench/proxy.js (`node --import`), so the daemon cannot outlive
+// the benchmark: when the benchmark's end of the daemon's stdin pipe closes (the benchmark died,
+// even by SIGKILL), the daemon gets SIGTERM and drains and exits as it would for `warden down`.
+// It only listens on stdin, which the daemon does not otherwise use.
+const stop = () => process.kill(process.pid, 'SIGTERM');
+process.stdin.on('end', stop);
+process.stdin.on('error', stop);
+process.stdin.resume();
