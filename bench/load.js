@@ -156,14 +156,18 @@ function stats(rec, elapsedMs, warmupRequests, timedOut) {
   return out;
 }
 
+/** Writes the result and exits once it is flushed: stdout to a parent is asynchronous, and raw samples run to megabytes. */
+function emit(result, code) {
+  process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(code));
+}
+
 let measured; // the measured phase's samples, for partial stats if the deadline fires
 let measureStart = 0;
 let warmupCount = 0;
 const deadline = setTimeout(
   () => {
     const rec = measured ?? emptyRaw();
-    process.stdout.write(`${JSON.stringify(stats(rec, measureStart ? performance.now() - measureStart : 1, warmupCount, true))}\n`);
-    process.exit(3);
+    emit(stats(rec, measureStart ? performance.now() - measureStart : 1, warmupCount, true), 3);
   },
   (warmupSeconds + seconds) * 1000 + requestTimeoutMs + 10_000,
 );
@@ -178,9 +182,8 @@ async function main() {
   measureStart = performance.now();
   const elapsed = await phase(measured, seconds * 1000, { left: maxRequests });
   clearTimeout(deadline);
-  process.stdout.write(`${JSON.stringify(stats(measured, elapsed, warmupCount, false))}\n`);
   await pool.close();
-  process.exit(0);
+  emit(stats(measured, elapsed, warmupCount, false), 0);
 }
 
 main().catch((err) => {

@@ -120,6 +120,8 @@ function spawnNode(args, opts = {}) {
       resolve({ code, signal });
     });
   });
+  // 'close' comes after 'exit' once the child's stdout and stderr are fully read.
+  child.closed = new Promise((resolve) => child.on('close', resolve));
   child.on('error', () => undefined);
   child.stdin.on('error', () => undefined);
   return child;
@@ -197,8 +199,35 @@ async function http(method, url, { headers = {}, body } = {}) {
   return { status: res.statusCode, json, text };
 }
 
+const TEMP_PREFIX = 'warden-bench-';
+
+function isAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === 'EPERM';
+  }
+}
+
+/** Temp dirs left by a run that was SIGKILLed (its owner pid is dead) are removed at the next start. */
+function removeStaleTempDirs() {
+  for (const name of fs.readdirSync(os.tmpdir())) {
+    if (!name.startsWith(TEMP_PREFIX)) continue;
+    const dir = path.join(os.tmpdir(), name);
+    try {
+      const owner = Number(fs.readFileSync(path.join(dir, 'owner.pid'), 'utf8'));
+      if (Number.isInteger(owner) && owner > 0 && !isAlive(owner)) fs.rmSync(dir, { recursive: true, force: true });
+    } catch {
+      /* not ours, or being created right now: leave it */
+    }
+  }
+}
+
 async function startWarden(upstreamPort) {
-  tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'warden-bench-'));
+  removeStaleTempDirs();
+  tempDir = fs.mkdtempSync(path.join(os.tmpdir(), TEMP_PREFIX));
+  fs.writeFileSync(path.join(tempDir, 'owner.pid'), String(process.pid));
   const home = path.join(tempDir, 'home');
   fs.mkdirSync(home, { mode: 0o700 });
   const nodeArgs = [`--import=${new URL('./exit-with-parent.js', import.meta.url).href}`, ...DAEMON_NODE_FLAGS];
@@ -374,6 +403,7 @@ async function runLoad(cfg, pids = {}) {
     await stopChild(child, 'SIGKILL');
     throw new Error(`load generator did not finish within ${limitMs} ms`);
   }
+  await Promise.race([child.closed, sleep(5_000)]);
   const after = cpuSnapshot(pids);
   const line = out.trim().split('\n').pop();
   if (!line || !line.startsWith('{')) throw new Error(`load generator failed (exit ${r.code})\n${child.stderrTail}`);
@@ -558,7 +588,7 @@ function renderTable(results, targets, extra) {
     if (t.at_32_connections !== undefined) detail.push(`at 32 conns: ${f(t.at_32_connections)} ms`);
     if (t.per_event_ms) detail.push(`per event: ${t.per_event_ms.map((x) => f(x, 2)).join(' ')}`);
     if (t.same_event_count === false) detail.push('EVENT COUNTS DIFFER');
-    if (t.requests_served !== undefined) detail.push(`after ${t.requests_served} requests, peak ${f(t.peak_rss_mb, 1)} MB`);
+    if (t.requests_served !== undefined && t.requests_served !== null) detail.push(`after ${t.requests_served} requests, peak ${f(t.peak_rss_mb, 1)} MB`);
     if (t.note) detail.push(t.note);
     lines.push(`  ${t.result === 'PASS' ? 'PASS' : 'FAIL'}  ${pad(t.description, 82)} ${lpad(f(t.value), 9)} ${pad(t.unit, 4)} (${t.limit ?? '-'})${detail.length ? `  ${detail.join('; ')}` : ''}`);
   }

@@ -22,6 +22,8 @@ import { ensurePrivateDir, openStore, type Store } from '../core/store/db.js';
 import { loadUsableKeys } from '../core/store/repos/keys.js';
 import { listProviderRows } from '../core/store/repos/providers.js';
 import { markInterrupted } from '../core/store/repos/request-recovery.js';
+import { getMeta, setMeta } from '../core/store/repos/meta.js';
+import { diffConfigDigests, digestConfigFiles, type ConfigDigests } from '../core/config/digest.js';
 import { BatchedWriter } from '../core/store/writer.js';
 import { warmTokenizer } from '../core/pricing/estimate.js';
 import { AdminApi } from './admin.js';
@@ -172,6 +174,13 @@ export async function main(argv: string[]): Promise<void> {
   ctx.url = daemonUrl({ host, port: ctx.port });
   writeRuntimeFiles(paths, { pid: process.pid, host, port: ctx.port, startedAt, version, dataDir: paths.dataDir });
   audit('daemon.started', null, { version, pid: process.pid, host, port: ctx.port, config_files: configFiles, interrupted_requests: interrupted });
+  const digests = digestConfigFiles(configFiles);
+  const previousDigests = await getMeta(store.db, 'config_digests');
+  if (previousDigests !== undefined) {
+    const changes = diffConfigDigests(JSON.parse(previousDigests) as ConfigDigests, digests);
+    if (changes.length) audit('config.changed', null, { changes });
+  }
+  await setMeta(store.db, 'config_digests', JSON.stringify(digests));
   writer.flush();
   logger.info({ host, port: ctx.port, configFiles, interrupted }, 'daemon started');
   if (!values.background) {

@@ -6,7 +6,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeUpstream, type FakeUpstream } from '../fixtures/fake-upstream.js';
-import { auditEventsFor, cli, cliJson, makeHome, settledRow, startWarden, stopWarden, type Warden } from './harness.js';
+import { auditEventsFor, cli, cliJson, makeHome, openDb, settledRow, startWarden, stopWarden, type Warden } from './harness.js';
 
 let fake: FakeUpstream;
 let warden: Warden;
@@ -159,6 +159,54 @@ describe('OpenAI SDK through Warden', () => {
       .withResponse();
     const row = await settledRow(warden.home, response.headers.get('x-warden-request-id')!);
     expect(row).toMatchObject({ status: 'ok', input_tokens: 5, cost_usd: null, price_unknown: 1 });
+  });
+});
+
+describe('Azure OpenAI and OpenAI-compatible upstreams', () => {
+  it('routes a model to an Azure deployment with api-key auth and api-version', async () => {
+    const set = await cli(warden.home, [
+      'providers', 'set', 'azure', '--type', 'azure-openai', '--base-url', fake.azureEndpoint, '--api-version', '2024-10-21', '--api-key-stdin',
+    ], { input: fake.keys.azure });
+    expect(set.code, set.stderr).toBe(0);
+    fs.writeFileSync(`${warden.home}/config.yaml`, 'routes:\n  - { match: "prod-*", provider: azure }\n');
+    const restart = await cli(warden.home, ['daemon', 'restart', '--port', String(warden.port)]);
+    expect(restart.code, restart.stderr).toBe(0);
+    fake.setBehavior({ usage: { inputTokens: 30, outputTokens: 7 } });
+    const { data, response } = await openai.chat.completions
+      .create({ model: 'prod-gpt4o', messages: [{ role: 'user', content: 'hi' }] })
+      .withResponse();
+    expect(data.choices[0].message.content).toBeTruthy();
+    const up = fake.requests.at(-1)!;
+    expect(up.path).toBe('/openai/deployments/prod-gpt4o/chat/completions');
+    expect(up.query['api-version']).toBe('2024-10-21');
+    expect(up.headers['api-key']).toBe(fake.keys.azure);
+    expect(up.headers.authorization).toBeUndefined();
+    const row = await settledRow(warden.home, response.headers.get('x-warden-request-id')!);
+    expect(row).toMatchObject({ provider: 'azure', model: 'prod-gpt4o', input_tokens: 30, output_tokens: 7 });
+    // A deployment name is not a model name the catalogue knows: unknown, not $0.
+    expect(row).toMatchObject({ cost_usd: null, price_unknown: 1 });
+  });
+
+  it('prices a custom model from pricing.overrides in config', async () => {
+    fs.writeFileSync(
+      `${warden.home}/config.yaml`,
+      'routes:\n  - { match: "house-*", provider: openai }\npricing:\n  overrides:\n    "house-*": { input_mtok: 1, output_mtok: 2 }\n',
+    );
+    const restart = await cli(warden.home, ['daemon', 'restart', '--port', String(warden.port)]);
+    expect(restart.code, restart.stderr).toBe(0);
+    fake.setBehavior({ usage: { inputTokens: 1_000_000, outputTokens: 500_000 } });
+    const { response } = await openai.chat.completions
+      .create({ model: 'house-llm', messages: [{ role: 'user', content: 'hi' }] })
+      .withResponse();
+    const row = await settledRow(warden.home, response.headers.get('x-warden-request-id')!);
+    expect(row.cost_usd).toBeCloseTo(2, 10);
+    expect(row.price_unknown).toBe(0);
+    // Editing config.yaml between runs is an audit event naming the file.
+    const db = openDb(warden.home);
+    const changed = db.prepare("SELECT data FROM audit_events WHERE type = 'config.changed' ORDER BY seq").all() as { data: string }[];
+    db.close();
+    expect(changed.length).toBeGreaterThanOrEqual(1);
+    expect(JSON.parse(changed.at(-1)!.data).changes[0].file).toBe(`${warden.home}/config.yaml`);
   });
 });
 
