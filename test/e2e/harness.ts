@@ -20,11 +20,14 @@ export function makeHome(prefix = 'warden-e2e-'): string {
 }
 
 export function homeEnv(home: string, extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, WARDEN_HOME: home, WARDEN_SECRETS_BACKEND: 'file', NO_COLOR: '1', ...extra };
+  const env: NodeJS.ProcessEnv = { ...process.env, WARDEN_HOME: home, WARDEN_SECRETS_BACKEND: 'file', NO_COLOR: '1' };
   // The daemon inherits the CLI's env: never let a developer's real provider keys leak into tests.
   delete env.OPENAI_API_KEY;
   delete env.ANTHROPIC_API_KEY;
-  for (const [k, v] of Object.entries(extra)) if (v === undefined) delete env[k];
+  for (const [k, v] of Object.entries(extra)) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
   return env;
 }
 

@@ -199,6 +199,31 @@ describe('daemon lifecycle', () => {
   });
 });
 
+describe('provider keys from the environment', () => {
+  it('a stored provider without a key uses OPENAI_API_KEY from the daemon\'s environment', async () => {
+    const h = home();
+    const w = await startWarden(h, { env: { OPENAI_API_KEY: fake.keys.openai } });
+    const set = await cli(h, ['providers', 'set', 'openai', '--type', 'openai', '--base-url', fake.openaiBaseUrl, '--no-key']);
+    expect(set.code, set.stderr).toBe(0);
+    const list = await cliJson<{ name: string; key_source: string }[]>(h, ['providers', 'list']);
+    expect(list).toEqual([expect.objectContaining({ name: 'openai', key_source: 'env:OPENAI_API_KEY' })]);
+    const test = await cli(h, ['providers', 'test', 'openai']);
+    expect(test.code, test.stdout + test.stderr).toBe(0);
+    expect(test.stdout).toMatch(/openai: ok/);
+    await stopWarden(w);
+  });
+
+  it('providers test fails with exit 1 and the upstream\'s reason when the key is wrong', async () => {
+    const h = home();
+    const w = await startWarden(h);
+    await cli(h, ['providers', 'set', 'openai', '--type', 'openai', '--base-url', fake.openaiBaseUrl, '--api-key-stdin'], { input: 'sk-wrong' });
+    const test = await cli(h, ['providers', 'test', 'openai']);
+    expect(test.code).toBe(1);
+    expect(test.stdout).toMatch(/FAILED \(HTTP 401\)/);
+    await stopWarden(w);
+  });
+});
+
 describe('warden run and warden env', () => {
   let w: Warden;
   let repo: string;
