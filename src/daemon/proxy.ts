@@ -678,30 +678,34 @@ export class Proxy {
     res.end(text);
   }
 
+  /** GET the provider's model list: the call behind /v1/models and `warden providers test`. */
+  private async requestModels(p: ResolvedProvider, timeoutMs: number): Promise<{ status: number; text: string }> {
+    const r = p.adapter.buildRequest({
+      endpoint: 'models',
+      provider: p.config,
+      credential: p.credential,
+      body: undefined,
+      rawBody: undefined,
+      clientHeaders: {},
+      search: '',
+    });
+    const u = new URL(r.url);
+    const resp = await this.agent.request({
+      origin: u.origin,
+      path: u.pathname + u.search,
+      method: 'GET',
+      headers: { ...r.headers, 'accept-encoding': 'identity' },
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
+    return { status: resp.statusCode, text: await resp.body.text() };
+  }
+
   private async fetchModels(p: ResolvedProvider): Promise<ModelEntry[]> {
     if (!p.adapter.endpoints.includes('models')) return [];
     try {
-      const r = p.adapter.buildRequest({
-        endpoint: 'models',
-        provider: p.config,
-        credential: p.credential,
-        body: undefined,
-        rawBody: undefined,
-        clientHeaders: {},
-        search: '',
-      });
-      const u = new URL(r.url);
-      const resp = await this.agent.request({
-        origin: u.origin,
-        path: u.pathname + u.search,
-        method: 'GET',
-        headers: { ...r.headers, 'accept-encoding': 'identity' },
-        headersTimeout: 10_000,
-        bodyTimeout: 10_000,
-      });
-      const text = await resp.body.text();
-      if (resp.statusCode !== 200) return [];
-      return p.adapter.parseModels(JSON.parse(text));
+      const { status, text } = await this.requestModels(p, 10_000);
+      return status === 200 ? p.adapter.parseModels(JSON.parse(text)) : [];
     } catch (e) {
       this.deps.logger.warn({ provider: p.config.name, err: (e as Error).message }, 'could not list models');
       return [];
@@ -712,20 +716,10 @@ export class Proxy {
   async testProvider(p: ResolvedProvider): Promise<{ ok: boolean; status: number | null; models: number | null; error: string | null; latencyMs: number }> {
     const t = performance.now();
     try {
-      const r = p.adapter.buildRequest({ endpoint: 'models', provider: p.config, credential: p.credential, body: undefined, rawBody: undefined, clientHeaders: {}, search: '' });
-      const u = new URL(r.url);
-      const resp = await this.agent.request({
-        origin: u.origin,
-        path: u.pathname + u.search,
-        method: 'GET',
-        headers: { ...r.headers, 'accept-encoding': 'identity' },
-        headersTimeout: 15_000,
-        bodyTimeout: 15_000,
-      });
-      const text = await resp.body.text();
+      const { status, text } = await this.requestModels(p, 15_000);
       const latencyMs = round3(performance.now() - t);
-      if (resp.statusCode !== 200) {
-        return { ok: false, status: resp.statusCode, models: null, error: upstreamErrorMessage(Buffer.from(text)), latencyMs };
+      if (status !== 200) {
+        return { ok: false, status, models: null, error: upstreamErrorMessage(Buffer.from(text)), latencyMs };
       }
       let models: number | null = null;
       try {

@@ -1,6 +1,6 @@
 // Resolves the upstreams the daemon can use (stored providers, config providers, env fallbacks)
 // and routes a model name to one of them.
-import { globToRegExp } from '../config/schema.js';
+import { globToRegExp, type ProviderEntry, type RouteRule } from '../config/schema.js';
 import type { Env } from '../deps.js';
 import type { ProviderRow } from '../store/repos/providers.js';
 import { getAdapter, PROVIDER_TYPES } from './index.js';
@@ -16,17 +16,9 @@ export interface ResolvedProvider {
   origin: 'store' | 'config' | 'env';
 }
 
-export interface ConfigProvider {
-  type: string;
-  baseUrl?: string;
-  apiKeyEnv?: string;
-  apiVersion?: string;
-}
+/** A provider declared in config.yaml (`providers:`). */
+export type ConfigProvider = ProviderEntry;
 
-export interface RouteRule {
-  match: string;
-  provider: string;
-}
 
 export function secretNameFor(provider: string): string {
   return `provider:${provider}`;
