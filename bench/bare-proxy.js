@@ -7,7 +7,6 @@
 //                                 [--exit-with-stdin]
 // Prints one line `{"port":N}` on stdout once listening.
 import http from 'node:http';
-import { pipeline } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 
@@ -61,7 +60,13 @@ const server = http.createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
   pool.request({ method: req.method, path: req.url, headers: strip(req.headers), body: hasBody ? req : null }).then(
     (up) => {
       res.writeHead(up.statusCode, strip(up.headers));
-      pipeline(up.body, res, () => {});
+      // Classic pipe, not stream.pipeline: pipeline allocates an AbortController per call and
+      // aborts it (building a DOMException) on every completion, ~10% of this process's CPU.
+      up.body.on('error', () => res.destroy());
+      res.on('close', () => {
+        if (!res.writableFinished) up.body.destroy();
+      });
+      up.body.pipe(res);
     },
     (err) => {
       if (res.headersSent) {

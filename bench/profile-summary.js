@@ -4,11 +4,12 @@
 // samples and of busy (non-idle) samples.
 //
 // Usage: node bench/profile-summary.js <file.cpuprofile | dir (newest profile in it)> [--top 25]
+//                                     [--match dist/]   (function tables: only names/files containing it)
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
-const { values: opts, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' } } });
+const { values: opts, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' }, match: { type: 'string' } } });
 let file = positionals[0];
 if (!file) {
   process.stderr.write('usage: node bench/profile-summary.js <file.cpuprofile | dir> [--top N]\n');
@@ -113,13 +114,14 @@ for (const [id, h] of hits) {
 const busy = total - idle;
 const durationS = (prof.endTime - prof.startTime) / 1e6;
 const pct = (x, of) => `${((100 * x) / of).toFixed(1).padStart(5)}%`;
-function print(title, map, n = TOP) {
-  console.log(`\n${title}  (% of busy samples, % of all samples)`);
-  for (const [k, v] of [...map].sort((a, b) => b[1] - a[1]).slice(0, n)) console.log(`  ${pct(v, busy)} ${pct(v, total)}  ${k}`);
+function print(title, map, n = TOP, match = undefined) {
+  console.log(`\n${title}${match ? ` matching "${match}"` : ''}  (% of busy samples, % of all samples)`);
+  const rows = [...map].filter(([k]) => !match || k.includes(match));
+  for (const [k, v] of rows.sort((a, b) => b[1] - a[1]).slice(0, n)) console.log(`  ${pct(v, busy)} ${pct(v, total)}  ${k}`);
 }
 console.log(`${file}`);
 console.log(`${total} samples over ${durationS.toFixed(1)} s; busy ${pct(busy, total).trim()} (idle ${pct(idle, total).trim()})`);
 print('Self time by package / area', perPkg, 20);
 print('Self time by file', perFile, 20);
-print('Self time by function', self);
-print('Inclusive time by function', inclusive);
+print('Self time by function', self, TOP, opts.match);
+print('Inclusive time by function', inclusive, TOP, opts.match);

@@ -659,6 +659,7 @@ async function main() {
   try {
     warden = await startWarden(upstream.port);
     targets.warden = { url: warden.url, key: warden.key };
+    await sleep(1_000); // let start-up work (lazy loads, warm-ups) settle before the baseline RSS
     run.warden = { pid: warden.pid, url: warden.url, rss_mb_at_start: readProcStatus(warden.pid).rss_mb };
   } catch (e) {
     run.errors.push(`warden: ${e.message}`);
