@@ -25,7 +25,6 @@ import { markInterrupted } from '../core/store/repos/request-recovery.js';
 import { getMeta, setMeta } from '../core/store/repos/meta.js';
 import { diffConfigDigests, digestConfigFiles, type ConfigDigests } from '../core/config/digest.js';
 import { BatchedWriter } from '../core/store/writer.js';
-import { warmTokenizer } from '../core/pricing/estimate.js';
 import { AdminApi } from './admin.js';
 import type { DaemonContext } from './context.js';
 import { formatBanner, formatRequestLine } from './render.js';
@@ -204,9 +203,6 @@ export async function main(argv: string[]): Promise<void> {
     logger.flush();
     process.exit(0);
   }
-
-  // Off the start-up path: the tokenizer is only needed to estimate cut streams.
-  setTimeout(warmTokenizer, 50).unref();
 
   process.on('SIGTERM', () => void ctx.shutdown('SIGTERM'));
   process.on('SIGINT', () => void ctx.shutdown('SIGINT'));

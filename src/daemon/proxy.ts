@@ -2,7 +2,7 @@
 // with a usage tap → settle (usage, cost, audit). Nothing here touches the disk synchronously;
 // rows go through the batched writer.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Agent, errors as undiciErrors } from 'undici';
+import { Agent, errors as undiciErrors, type Dispatcher } from 'undici';
 import { extractPresentedKey, hashVirtualKey, newId } from '../core/auth/virtual-keys.js';
 import { detectClientTool } from '../core/auth/client-tool.js';
 import type { KeyCache, Principal } from '../core/auth/key-cache.js';
@@ -124,6 +124,15 @@ export class Proxy {
   private readonly agent: Agent;
   private modelsCache: { at: number; entries: ModelEntry[] } | undefined;
   private readonly inflight = new Set<Promise<void>>();
+  private readonly keyHashes = new Map<string, string>();
+
+  get limits(): ProxyLimits {
+    return this.deps.limits;
+  }
+
+  get storesBodies(): boolean {
+    return this.deps.storeBodies;
+  }
 
   constructor(private readonly deps: ProxyDeps) {
     this.agent = new Agent({
@@ -134,6 +143,20 @@ export class Proxy {
       bodyTimeout: deps.limits.streamIdleTimeoutMs,
       connect: { timeout: deps.limits.connectTimeoutMs },
     });
+  }
+
+  /**
+   * SHA-256 of a presented key, remembered: clients send the same key on every request. Bounded,
+   * and only ever holding keys clients presented (which live in this process's memory anyway).
+   */
+  private keyHash(presented: string): string {
+    let h = this.keyHashes.get(presented);
+    if (h === undefined) {
+      h = hashVirtualKey(presented);
+      if (this.keyHashes.size >= 10_000) this.keyHashes.clear();
+      this.keyHashes.set(presented, h);
+    }
+    return h;
   }
 
   get inflightCount(): number {
@@ -177,7 +200,7 @@ export class Proxy {
     }
 
     const presented = extractPresentedKey(req.headers);
-    const auth = this.deps.keys.authenticate(presented === undefined ? undefined : hashVirtualKey(presented), startedAt);
+    const auth = this.deps.keys.authenticate(presented === undefined ? undefined : this.keyHash(presented), startedAt);
     if (!auth.ok) {
       req.resume();
       const msg = {
@@ -211,7 +234,8 @@ export class Proxy {
       throw e;
     }
 
-    const base = {
+    const userAgent = headerString(req.headers['user-agent'])?.slice(0, 300) ?? null;
+    const base = (): Omit<RejectedBase, 'model'> => ({
       id,
       started_at: startedAt,
       method,
@@ -222,10 +246,10 @@ export class Proxy {
       project: principal.project,
       session_id: principal.sessionId,
       tool,
-      user_agent: headerString(req.headers['user-agent'])?.slice(0, 300) ?? null,
+      user_agent: userAgent,
       repo: principal.repo,
       branch: principal.branch,
-    };
+    });
 
     let body: Record<string, unknown>;
     try {
@@ -235,14 +259,14 @@ export class Proxy {
     } catch (e) {
       const message = `request body is not a JSON object: ${(e as Error).message}`;
       sendError(res, family, 400, message, 'invalid_json');
-      this.recordRejected(base, principal, 400, 'invalid_json', message, raw, t0);
+      this.recordRejected(base(), principal, 400, 'invalid_json', message, raw, t0);
       return;
     }
     const model = typeof body.model === 'string' ? body.model : undefined;
     if (!model) {
       const message = 'the request has no "model"';
       sendError(res, family, 400, message, 'missing_model');
-      this.recordRejected(base, principal, 400, 'missing_model', message, raw, t0);
+      this.recordRejected(base(), principal, 400, 'missing_model', message, raw, t0);
       return;
     }
     const stream = body.stream === true;
@@ -251,7 +275,7 @@ export class Proxy {
       const status = route.reason === 'unsupported_endpoint' ? 400 : 404;
       const message = `${route.message}; set one with \`warden providers set\` or a route in config.yaml`;
       sendError(res, family, status, message, 'model_not_found');
-      this.recordRejected({ ...base, model, stream: stream ? 1 : 0 }, principal, status, route.reason, message, raw, t0);
+      this.recordRejected({ ...base(), model, stream: stream ? 1 : 0 }, principal, status, route.reason, message, raw, t0);
       return;
     }
     const provider = route.provider;
@@ -269,20 +293,31 @@ export class Proxy {
     } catch (e) {
       if (!(e instanceof ProviderRequestError)) throw e;
       sendError(res, family, e.status, e.message, 'invalid_request');
-      this.recordRejected({ ...base, model, stream: stream ? 1 : 0 }, principal, e.status, 'invalid_request', e.message, raw, t0);
+      this.recordRejected({ ...base(), model, stream: stream ? 1 : 0 }, principal, e.status, 'invalid_request', e.message, raw, t0);
       return;
     }
     // The tap must read plain bytes: never let the upstream compress.
     upstream.headers['accept-encoding'] = 'identity';
 
     this.deps.writer.start({
-      ...base,
-      model,
-      provider: provider.config.name,
-      stream: stream ? 1 : 0,
+      id,
+      started_at: startedAt,
       finished_at: null,
       status: 'started',
       http_status: null,
+      method,
+      path: pathname,
+      endpoint,
+      provider: provider.config.name,
+      model,
+      stream: stream ? 1 : 0,
+      key_id: principal.keyId,
+      project: principal.project,
+      session_id: principal.sessionId,
+      tool,
+      user_agent: userAgent,
+      repo: principal.repo,
+      branch: principal.branch,
       input_tokens: null,
       output_tokens: null,
       cache_read_tokens: null,
@@ -302,16 +337,6 @@ export class Proxy {
     });
     this.deps.writer.keyUsed(principal.keyId, startedAt);
 
-    const ac = new AbortController();
-    let clientGone = false;
-    const onClose = () => {
-      if (!res.writableFinished) {
-        clientGone = true;
-        ac.abort();
-      }
-    };
-    res.on('close', onClose);
-
     const ctx: SettleContext = {
       id,
       t0,
@@ -324,146 +349,22 @@ export class Proxy {
       principal,
       tool,
       body,
-      tFwd: performance.now(),
+      tFwd: 0,
       tHdr: 0,
       tWrite: 0,
     };
-
-    let up: Awaited<ReturnType<Agent['request']>>;
-    try {
-      const u = new URL(upstream.url);
-      up = await this.agent.request({
-        origin: u.origin,
-        path: u.pathname + u.search,
-        method: upstream.method,
-        headers: upstream.headers,
-        body: upstream.body,
-        signal: ac.signal,
-      });
-    } catch (e) {
-      res.off('close', onClose);
-      if (clientGone) {
-        this.settle(ctx, { status: 'client_aborted', httpStatus: 499, usage: null, usageSource: null, errorCode: 'client_aborted', errorMessage: 'client disconnected before the upstream answered' });
-        return;
-      }
-      const { status, code, message } = describeUpstreamError(e as Error, provider);
-      sendError(res, family, status, message, code);
-      this.settle(ctx, { status: 'error', httpStatus: status, usage: null, usageSource: null, errorCode: code, errorMessage: message });
-      return;
-    }
-    ctx.tHdr = performance.now();
-
-    const headers: Record<string, string | string[]> = {};
-    for (const [k, v] of Object.entries(up.headers)) {
-      if (v === undefined || HOP_BY_HOP.has(k)) continue;
-      headers[k] = v;
-    }
-    const contentType = headerString(up.headers['content-type']) ?? '';
-    const isSse = contentType.includes('text/event-stream');
-    const ok = up.statusCode >= 200 && up.statusCode < 300;
-    let tap: StreamTap | undefined;
-    if (isSse && ok) {
-      tap = provider.adapter.createStreamTap(endpoint, { stripUsageChunk: upstream.injectedUsage });
-      if (upstream.injectedUsage) delete headers['content-length'];
-    }
-    headers['x-warden-request-id'] = id;
-    ctx.tWrite = performance.now();
-    headers['x-warden-overhead-ms'] = (ctx.tFwd - t0 + (ctx.tWrite - ctx.tHdr)).toFixed(3);
-    res.writeHead(up.statusCode, headers);
-
-    const captured: Buffer[] = [];
-    let capturedBytes = 0;
-    const capture = !tap || this.deps.storeBodies;
-    try {
-      for await (const chunk of up.body as AsyncIterable<Buffer>) {
-        if (capture && capturedBytes < MAX_CAPTURE_BYTES) {
-          captured.push(chunk);
-          capturedBytes += chunk.length;
-        }
-        const out = tap ? tap.push(chunk) : chunk;
-        if (out.length > 0 && !res.write(out)) {
-          await new Promise<void>((resolve) => {
-            const done = () => {
-              res.off('drain', done);
-              res.off('close', done);
-              resolve();
-            };
-            res.on('drain', done);
-            res.on('close', done);
-          });
-        }
-        if (clientGone) break;
-      }
-      if (tap && !clientGone) {
-        const rest = tap.end();
-        if (rest.length) res.write(rest);
-      }
-    } catch (e) {
-      res.off('close', onClose);
-      if (clientGone) {
-        this.settleStreamCut(ctx, tap, 'client_aborted', 499, 'client_aborted', 'client disconnected mid-response');
-        return;
-      }
-      const err = e as Error;
-      const idle = err instanceof undiciErrors.BodyTimeoutError;
-      const message = idle
-        ? `upstream ${provider.config.name} stalled: no data for ${this.deps.limits.streamIdleTimeoutMs} ms`
-        : `upstream ${provider.config.name} broke the response: ${err.message}`;
-      res.destroy();
-      this.settleStreamCut(ctx, tap, 'error', up.statusCode, idle ? 'upstream_idle_timeout' : 'upstream_stream_error', message);
-      return;
-    }
-    res.off('close', onClose);
-    if (clientGone) {
-      up.body.destroy();
-      this.settleStreamCut(ctx, tap, 'client_aborted', 499, 'client_aborted', 'client disconnected mid-response');
-      return;
-    }
-    res.end();
-
-    const full = capture ? Buffer.concat(captured, capturedBytes) : undefined;
-    const responseBody = this.deps.storeBodies && full ? full.toString('utf8') : null;
-    if (!ok) {
-      this.settle(ctx, {
-        status: 'upstream_error',
-        httpStatus: up.statusCode,
-        usage: null,
-        usageSource: null,
-        errorCode: `upstream_${up.statusCode}`,
-        errorMessage: full ? upstreamErrorMessage(full) : null,
-        responseBody,
-      });
-      return;
-    }
-    if (tap) {
-      const usage = tap.usage();
-      if (usage) {
-        this.settle(ctx, { status: 'ok', httpStatus: up.statusCode, usage, usageSource: 'reported', responseBody, reportedModel: tap.model() });
-      } else {
-        this.settleStreamCut(ctx, tap, 'ok', up.statusCode, null, null, responseBody);
-      }
-      return;
-    }
-    let usage: NormalizedUsage | null = null;
-    let reportedModel: string | undefined;
-    if (full && endpoint !== 'messages.count_tokens') {
-      try {
-        const json = JSON.parse(full.toString('utf8')) as { model?: unknown };
-        usage = provider.adapter.usageFromJson(endpoint, json);
-        if (typeof json.model === 'string') reportedModel = json.model;
-      } catch {
-        /* a 2xx that is not JSON: no usage to read */
-      }
-    }
-    if (usage || endpoint === 'messages.count_tokens') {
-      this.settle(ctx, { status: 'ok', httpStatus: up.statusCode, usage, usageSource: usage ? 'reported' : 'none', responseBody, reportedModel });
-    } else {
-      this.settleStreamCut(ctx, undefined, 'ok', up.statusCode, null, null, responseBody);
-    }
+    const u = new URL(upstream.url);
+    const exchange = new Exchange(this, ctx, res, family, upstream.injectedUsage);
+    ctx.tFwd = performance.now();
+    this.agent.dispatch(
+      { origin: u.origin, path: u.pathname + u.search, method: upstream.method, headers: upstream.headers, body: upstream.body },
+      exchange,
+    );
+    await exchange.done;
   }
 
   /** A response without reported usage: estimate it, never record a silent zero. */
-  private settleStreamCut(
+  settleStreamCut(
     ctx: SettleContext,
     tap: StreamTap | undefined,
     status: RequestStatus,
@@ -481,7 +382,7 @@ export class Proxy {
     this.settle(ctx, { status, httpStatus, usage, usageSource: 'estimated', errorCode, errorMessage, responseBody, reportedModel: tap?.model() });
   }
 
-  private settle(
+  settle(
     ctx: SettleContext,
     r: {
       status: RequestStatus;
@@ -732,6 +633,181 @@ export class Proxy {
       const d = describeUpstreamError(e as Error, p);
       return { ok: false, status: null, models: null, error: d.message, latencyMs: round3(performance.now() - t) };
     }
+  }
+}
+
+/**
+ * One forwarded request, as an undici dispatch handler: response bytes go from the upstream socket
+ * to the client as they arrive (a tap reads usage on the way), with backpressure both ways, and the
+ * request settles exactly once however it ends.
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  readonly done: Promise<void>;
+  private finish!: () => void;
+  private controller: Dispatcher.DispatchController | undefined;
+  private tap: StreamTap | undefined;
+  private status = 0;
+  private ok = false;
+  private capture = false;
+  private captured: Buffer[] = [];
+  private capturedBytes = 0;
+  private clientGone = false;
+  private settled = false;
+
+  constructor(
+    private readonly proxy: Proxy,
+    private readonly ctx: SettleContext,
+    private readonly res: ServerResponse,
+    private readonly family: ApiFamily,
+    private readonly injectedUsage: boolean,
+  ) {
+    this.done = new Promise<void>((resolve) => (this.finish = resolve));
+    res.on('close', this.onClientClose);
+  }
+
+  private readonly onClientClose = (): void => {
+    if (this.settled || this.res.writableFinished) return;
+    this.clientGone = true;
+    this.controller?.abort(new ClientGone());
+  };
+
+  private readonly onDrain = (): void => this.controller?.resume();
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.clientGone) controller.abort(new ClientGone());
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, upHeaders: Record<string, string | string[] | undefined>): void {
+    if (statusCode < 200) return; // 1xx informational: the final head follows
+    const ctx = this.ctx;
+    ctx.tHdr = performance.now();
+    this.status = statusCode;
+    this.ok = statusCode >= 200 && statusCode < 300;
+    const headers: Record<string, string | string[]> = {};
+    for (const k in upHeaders) {
+      const v = upHeaders[k];
+      if (v === undefined || HOP_BY_HOP.has(k)) continue;
+      headers[k] = v;
+    }
+    const contentType = headerString(upHeaders['content-type']) ?? '';
+    if (this.ok && contentType.includes('text/event-stream')) {
+      this.tap = ctx.provider.adapter.createStreamTap(ctx.endpoint, { stripUsageChunk: this.injectedUsage });
+      if (this.injectedUsage) delete headers['content-length'];
+    }
+    this.capture = !this.tap || this.proxy.storesBodies;
+    headers['x-warden-request-id'] = ctx.id;
+    ctx.tWrite = performance.now();
+    headers['x-warden-overhead-ms'] = (ctx.tFwd - ctx.t0 + (ctx.tWrite - ctx.tHdr)).toFixed(3);
+    this.res.writeHead(statusCode, headers);
+    void controller;
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.clientGone) return;
+    if (this.capture && this.capturedBytes < MAX_CAPTURE_BYTES) {
+      this.captured.push(chunk);
+      this.capturedBytes += chunk.length;
+    }
+    const out = this.tap ? this.tap.push(chunk) : chunk;
+    if (out.length > 0 && !this.res.write(out)) {
+      controller.pause();
+      this.res.once('drain', this.onDrain);
+    }
+  }
+
+  onResponseEnd(): void {
+    if (this.settled) return;
+    const { ctx, tap } = this;
+    if (tap) {
+      const rest = tap.end();
+      if (rest.length) this.res.write(rest);
+    }
+    this.res.end();
+    const full = this.capture ? Buffer.concat(this.captured, this.capturedBytes) : undefined;
+    this.captured = [];
+    const responseBody = this.proxy.storesBodies && full ? full.toString('utf8') : null;
+    if (!this.ok) {
+      this.settle(() =>
+        this.proxy.settle(ctx, {
+          status: 'upstream_error',
+          httpStatus: this.status,
+          usage: null,
+          usageSource: null,
+          errorCode: `upstream_${this.status}`,
+          errorMessage: full ? upstreamErrorMessage(full) : null,
+          responseBody,
+        }),
+      );
+      return;
+    }
+    if (tap) {
+      const usage = tap.usage();
+      this.settle(() =>
+        usage
+          ? this.proxy.settle(ctx, { status: 'ok', httpStatus: this.status, usage, usageSource: 'reported', responseBody, reportedModel: tap.model() })
+          : this.proxy.settleStreamCut(ctx, tap, 'ok', this.status, null, null, responseBody),
+      );
+      return;
+    }
+    let usage: NormalizedUsage | null = null;
+    let reportedModel: string | undefined;
+    if (full && ctx.endpoint !== 'messages.count_tokens') {
+      try {
+        const json = JSON.parse(full.toString('utf8')) as { model?: unknown };
+        usage = ctx.provider.adapter.usageFromJson(ctx.endpoint, json);
+        if (typeof json.model === 'string') reportedModel = json.model;
+      } catch {
+        /* a 2xx that is not JSON: no usage to read */
+      }
+    }
+    this.settle(() =>
+      usage || ctx.endpoint === 'messages.count_tokens'
+        ? this.proxy.settle(ctx, { status: 'ok', httpStatus: this.status, usage, usageSource: usage ? 'reported' : 'none', responseBody, reportedModel })
+        : this.proxy.settleStreamCut(ctx, undefined, 'ok', this.status, null, null, responseBody),
+    );
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    if (this.settled) return;
+    const { ctx } = this;
+    if (this.clientGone) {
+      this.settle(() =>
+        this.status
+          ? this.proxy.settleStreamCut(ctx, this.tap, 'client_aborted', 499, 'client_aborted', 'client disconnected mid-response')
+          : this.proxy.settle(ctx, { status: 'client_aborted', httpStatus: 499, usage: null, usageSource: null, errorCode: 'client_aborted', errorMessage: 'client disconnected before the upstream answered' }),
+      );
+      return;
+    }
+    if (!this.res.headersSent) {
+      const { status, code, message } = describeUpstreamError(err, ctx.provider);
+      sendError(this.res, this.family, status, message, code);
+      this.settle(() => this.proxy.settle(ctx, { status: 'error', httpStatus: status, usage: null, usageSource: null, errorCode: code, errorMessage: message }));
+      return;
+    }
+    const idle = err instanceof undiciErrors.BodyTimeoutError;
+    const message = idle
+      ? `upstream ${ctx.provider.config.name} stalled: no data for ${this.proxy.limits.streamIdleTimeoutMs} ms`
+      : `upstream ${ctx.provider.config.name} broke the response: ${err.message}`;
+    this.res.destroy();
+    this.settle(() => this.proxy.settleStreamCut(ctx, this.tap, 'error', this.status, idle ? 'upstream_idle_timeout' : 'upstream_stream_error', message));
+  }
+
+  private settle(record: () => void): void {
+    this.settled = true;
+    this.res.off('close', this.onClientClose);
+    this.res.off('drain', this.onDrain);
+    try {
+      record();
+    } finally {
+      this.finish();
+    }
+  }
+}
+
+class ClientGone extends Error {
+  constructor() {
+    super('client disconnected');
   }
 }
 

@@ -18,10 +18,24 @@ const RULES: [RegExp, string][] = [
   [/^node$|^undici$|^node-fetch/i, 'node'],
 ];
 
+/** A client sends the same User-Agent on every request: remember the answer (bounded). */
+const cache = new Map<string, string>();
+const CACHE_LIMIT = 1000;
+
 /** An explicit `x-warden-tool` header wins; otherwise the User-Agent's product token. */
 export function detectClientTool(userAgent: string | undefined, explicit?: string | undefined): string {
   if (explicit && /^[\w.-]{1,64}$/.test(explicit)) return explicit.toLowerCase();
   if (!userAgent) return 'unknown';
+  let tool = cache.get(userAgent);
+  if (tool === undefined) {
+    tool = classify(userAgent);
+    if (cache.size >= CACHE_LIMIT) cache.clear();
+    cache.set(userAgent, tool);
+  }
+  return tool;
+}
+
+function classify(userAgent: string): string {
   for (const [re, name] of RULES) if (re.test(userAgent)) return name;
   const token = /^([A-Za-z][\w.-]{0,40})/.exec(userAgent);
   return token ? token[1].toLowerCase() : 'unknown';

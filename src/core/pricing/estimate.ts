@@ -27,18 +27,12 @@ const requireCjs = createRequire(import.meta.url);
 let countTokensImpl: CountTokens | undefined;
 
 /**
- * The o200k_base tables take ~0.3 s to load, which the daemon should not pay at start-up for a
- * path most requests never take: they load on first use (synchronously), or earlier through
- * warmTokenizer() once the daemon is serving.
+ * The o200k_base tables take ~0.3 s and ~60 MB to load, which the daemon should not pay for a
+ * path most requests never take: they load on first use (synchronously).
  */
 function countTokens(text: string, options?: { disallowedSpecial?: Set<string> }): number {
   countTokensImpl ??= (requireCjs('gpt-tokenizer/cjs/encoding/o200k_base') as { countTokens: CountTokens }).countTokens;
   return countTokensImpl(text, options);
-}
-
-/** Loads the tokenizer now, so the first estimate does not pay for it. */
-export function warmTokenizer(): void {
-  countTokens('');
 }
 
 /** Estimated o200k_base token count of `text`; bounded work whatever its length or shape. */

@@ -87,10 +87,10 @@ export class BatchedWriter {
     private readonly opts: WriterOptions,
   ) {
     this.insertRequest = sqlite.prepare(
-      `INSERT INTO requests (${REQUEST_COLUMNS.join(', ')}) VALUES (${REQUEST_COLUMNS.map((c) => `@${c}`).join(', ')})`,
+      `INSERT INTO requests (${REQUEST_COLUMNS.join(', ')}) VALUES (${REQUEST_COLUMNS.map(() => '?').join(', ')})`,
     );
     this.settleRequest = sqlite.prepare(
-      `UPDATE requests SET ${SETTLE_COLUMNS.map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`,
+      `UPDATE requests SET ${SETTLE_COLUMNS.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`,
     );
     this.touchKey = sqlite.prepare('UPDATE virtual_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)');
     this.tx = sqlite.transaction((ops: Op[]) => this.apply(ops));
@@ -151,10 +151,11 @@ export class BatchedWriter {
     for (const op of ops) {
       switch (op.kind) {
         case 'start':
-          this.insertRequest.run(op.row);
+          // Positional binding: measurably cheaper than named parameters for 34 columns.
+          this.insertRequest.run(REQUEST_COLUMNS.map((c) => op.row[c]));
           break;
         case 'settle':
-          this.settleRequest.run({ ...op.s, id: op.id });
+          this.settleRequest.run([...SETTLE_COLUMNS.map((c) => op.s[c]), op.id]);
           break;
         case 'audit':
           audits.push(op.event);
