@@ -15,94 +15,120 @@
  * objects with a `toJSON` method (Date) are serialised through it.
  */
 export function canonicalJson(value: unknown): string {
-  const out: string[] = [];
-  write(value, out, new Set<object>(), '$');
-  return out.join('');
+  const w = new Writer();
+  w.write(value);
+  return w.out;
 }
 
-function write(value: unknown, out: string[], stack: Set<object>, path: string): void {
-  if (value === null) {
-    out.push('null');
-    return;
-  }
-  switch (typeof value) {
-    case 'boolean':
-      out.push(value ? 'true' : 'false');
-      return;
-    case 'number':
-      if (!Number.isFinite(value)) throw new TypeError(`canonical JSON: ${path} is ${value}, which JSON cannot represent`);
-      // String(-0) is "0", as JCS requires; everything else is already the shortest round-trip form.
-      out.push(String(value));
-      return;
-    case 'string':
-      out.push(quote(value, path));
-      return;
-    case 'object':
-      break;
-    default:
-      throw new TypeError(`canonical JSON: ${path} is a ${typeof value}, which JSON cannot represent`);
+/**
+ * One serialisation. Runs for every audited request, so it builds a single string and tracks the
+ * current path as a segment stack: the `$.a[0].b` text is only assembled for an error message.
+ */
+class Writer {
+  out = '';
+  private readonly stack = new Set<object>();
+  private readonly segments: (string | number)[] = [];
+
+  private path(): string {
+    let p = '$';
+    for (const seg of this.segments) p += typeof seg === 'number' ? `[${seg}]` : `.${seg}`;
+    return p;
   }
 
-  const obj = value as object;
-  const withToJson = obj as { toJSON?: unknown };
-  if (typeof withToJson.toJSON === 'function') {
-    write((withToJson.toJSON as (key: string) => unknown).call(obj, ''), out, stack, path);
-    return;
-  }
-  if (stack.has(obj)) throw new TypeError(`canonical JSON: ${path} is a circular reference`);
-  stack.add(obj);
+  write(value: unknown): void {
+    if (value === null) {
+      this.out += 'null';
+      return;
+    }
+    switch (typeof value) {
+      case 'boolean':
+        this.out += value ? 'true' : 'false';
+        return;
+      case 'number':
+        if (!Number.isFinite(value)) throw new TypeError(`canonical JSON: ${this.path()} is ${value}, which JSON cannot represent`);
+        // String(-0) is "0", as JCS requires; everything else is already the shortest round-trip form.
+        this.out += String(value);
+        return;
+      case 'string':
+        this.out += this.quote(value);
+        return;
+      case 'object':
+        break;
+      default:
+        throw new TypeError(`canonical JSON: ${this.path()} is a ${typeof value}, which JSON cannot represent`);
+    }
 
-  if (Array.isArray(obj)) {
-    out.push('[');
-    for (let i = 0; i < obj.length; i++) {
-      if (i > 0) out.push(',');
-      const item: unknown = obj[i];
-      if (item === undefined) throw new TypeError(`canonical JSON: ${path}[${i}] is undefined`);
-      write(item, out, stack, `${path}[${i}]`);
+    const obj = value as object;
+    const withToJson = obj as { toJSON?: unknown };
+    if (typeof withToJson.toJSON === 'function') {
+      this.write((withToJson.toJSON as (key: string) => unknown).call(obj, ''));
+      return;
     }
-    out.push(']');
-  } else {
-    const proto: unknown = Object.getPrototypeOf(obj);
-    if (proto !== Object.prototype && proto !== null) {
-      // A Map, Set, RegExp or class instance would serialise as {} or lose fields: refuse it.
-      const name = (obj as { constructor?: { name?: string } }).constructor?.name ?? 'non-plain object';
-      throw new TypeError(`canonical JSON: ${path} is a ${name}; pass plain objects and arrays`);
-    }
-    const record = obj as Record<string, unknown>;
-    // Array.prototype.sort without a comparator orders by UTF-16 code units, exactly JCS's rule.
-    const keys = Object.keys(record).sort();
-    out.push('{');
-    let first = true;
-    for (const key of keys) {
-      const member = record[key];
-      if (member === undefined) continue;
-      if (!first) out.push(',');
-      first = false;
-      out.push(quote(key, path), ':');
-      write(member, out, stack, `${path}.${key}`);
-    }
-    out.push('}');
-  }
-  stack.delete(obj);
-}
+    if (this.stack.has(obj)) throw new TypeError(`canonical JSON: ${this.path()} is a circular reference`);
+    this.stack.add(obj);
 
-/** JSON string literal per JCS; rejects lone surrogates, which have no UTF-8 form to hash. */
-function quote(s: string, path: string): string {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0xd800 && c <= 0xdbff) {
-      const next = s.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        i++;
-        continue;
+    if (Array.isArray(obj)) {
+      this.out += '[';
+      for (let i = 0; i < obj.length; i++) {
+        if (i > 0) this.out += ',';
+        this.segments.push(i);
+        const item: unknown = obj[i];
+        if (item === undefined) throw new TypeError(`canonical JSON: ${this.path()} is undefined`);
+        this.write(item);
+        this.segments.pop();
       }
-      throw new TypeError(`canonical JSON: ${path} contains a lone surrogate at index ${i}`);
+      this.out += ']';
+    } else {
+      const proto: unknown = Object.getPrototypeOf(obj);
+      if (proto !== Object.prototype && proto !== null) {
+        // A Map, Set, RegExp or class instance would serialise as {} or lose fields: refuse it.
+        const name = (obj as { constructor?: { name?: string } }).constructor?.name ?? 'non-plain object';
+        throw new TypeError(`canonical JSON: ${this.path()} is a ${name}; pass plain objects and arrays`);
+      }
+      const record = obj as Record<string, unknown>;
+      // Array.prototype.sort without a comparator orders by UTF-16 code units, exactly JCS's rule.
+      const keys = Object.keys(record).sort();
+      this.out += '{';
+      let first = true;
+      for (const key of keys) {
+        const member = record[key];
+        if (member === undefined) continue;
+        if (!first) this.out += ',';
+        first = false;
+        this.segments.push(key);
+        this.out += this.quote(key);
+        this.out += ':';
+        this.write(member);
+        this.segments.pop();
+      }
+      this.out += '}';
     }
-    if (c >= 0xdc00 && c <= 0xdfff) {
-      throw new TypeError(`canonical JSON: ${path} contains a lone surrogate at index ${i}`);
-    }
+    this.stack.delete(obj);
   }
-  // With no lone surrogates left, JSON.stringify's escaping is the one JCS prescribes
-  // (short escapes for \b \t \n \f \r \" \\, lowercase \u00xx for other C0 controls, nothing else).
-  return JSON.stringify(s);
+
+  /** JSON string literal per JCS; rejects lone surrogates, which have no UTF-8 form to hash. */
+  private quote(s: string): string {
+    if (ANY_SURROGATE.test(s)) {
+      for (let i = 0; i < s.length; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0xd800 && c <= 0xdbff) {
+          const next = s.charCodeAt(i + 1);
+          if (next >= 0xdc00 && next <= 0xdfff) {
+            i++;
+            continue;
+          }
+          throw new TypeError(`canonical JSON: ${this.path()} contains a lone surrogate at index ${i}`);
+        }
+        if (c >= 0xdc00 && c <= 0xdfff) {
+          throw new TypeError(`canonical JSON: ${this.path()} contains a lone surrogate at index ${i}`);
+        }
+      }
+    }
+    // With no lone surrogates left, JSON.stringify's escaping is the one JCS prescribes
+    // (short escapes for \b \t \n \f \r \" \\, lowercase \u00xx for other C0 controls, nothing else).
+    return JSON.stringify(s);
+  }
 }
+
+/** Most strings hold no surrogate at all: one native scan decides whether the careful loop runs. */
+const ANY_SURROGATE = /[\uD800-\uDFFF]/;

@@ -51,6 +51,9 @@ export function priceRequest(input: PriceRequestInput): PriceResult {
   const timestamp = input.at === undefined ? undefined : new Date(input.at);
   const narrowed = lookup(input.model, providerId, timestamp);
   if (!narrowed) return { ...UNKNOWN };
+  const linear = linearPrice(`${providerId ?? ''}\u0000${input.model.toLowerCase().trim()}`, narrowed, input.model);
+  const fast = linear ? linearCost(linear, usage) : undefined;
+  if (fast !== undefined) return { costUsd: round(fast), priceUnknown: false, source: 'catalogue' };
   try {
     const result = calcPrice(toCatalogueUsage(usage), input.model, { provider: narrowed, timestamp });
     if (!result || !Number.isFinite(result.total_price)) return { ...UNKNOWN };
@@ -83,9 +86,99 @@ function lookup(model: string, providerId: string | undefined, timestamp: Date |
   return narrowed;
 }
 
+/** USD per token for each part of the usage; NaN where the catalogue could not price that part alone. */
+interface LinearPrice {
+  input: number;
+  cacheRead: number;
+  cacheWrite5m: number;
+  cacheWrite1h: number;
+  output: number;
+  /** What a reasoning token costs on top of an output token (0 for models that bill it as output). */
+  reasoningExtra: number;
+}
+
+const linearCache = new Map<string, LinearPrice | null>();
+
+/**
+ * calcPrice costs ~15-25 µs a call, on every request. For a model whose prices are flat (no tiers,
+ * no date or time-of-day conditions) the cost is linear in each token count, so the per-token prices
+ * are read off the catalogue once, by pricing one million tokens of each kind, and checked against
+ * calcPrice on a mixed usage before they are trusted. Anything else keeps calling calcPrice.
+ */
+function linearPrice(key: string, narrowed: Provider, model: string): LinearPrice | null {
+  const hit = linearCache.get(key);
+  if (hit !== undefined) return hit;
+  let result: LinearPrice | null = null;
+  const info = narrowed.models[0];
+  const flat =
+    info !== undefined &&
+    !Array.isArray(info.prices) &&
+    Object.values(info.prices).every((v) => v === undefined || typeof v === 'number');
+  if (flat) {
+    const M = 1_000_000;
+    const price = (u: Usage): number => {
+      try {
+        const r = calcPrice(u, model, { provider: narrowed });
+        return r && Number.isFinite(r.total_price) ? r.total_price / M : Number.NaN;
+      } catch {
+        return Number.NaN;
+      }
+    };
+    const output = price({ input_tokens: 0, output_tokens: M });
+    const lp: LinearPrice = {
+      input: price({ input_tokens: M, output_tokens: 0 }),
+      cacheRead: price({ input_tokens: M, output_tokens: 0, cache_read_tokens: M }),
+      cacheWrite5m: price({ input_tokens: M, output_tokens: 0, cache_write_tokens: M, cache_write_5m_tokens: M }),
+      cacheWrite1h: price({ input_tokens: M, output_tokens: 0, cache_write_tokens: M, cache_write_1h_tokens: M }),
+      output,
+      reasoningExtra: price({ input_tokens: 0, output_tokens: M, output_reasoning_tokens: M }) - output,
+    };
+    if (Number.isFinite(lp.input) && Number.isFinite(lp.output)) {
+      // Check the derived prices on a usage mixing every part this model can price.
+      const mixed: NormalizedUsage = {
+        inputTokens: 123_457,
+        cacheReadTokens: Number.isFinite(lp.cacheRead) ? 2_345 : 0,
+        cacheWrite5mTokens: Number.isFinite(lp.cacheWrite5m) ? 3_456 : 0,
+        cacheWrite1hTokens: Number.isFinite(lp.cacheWrite1h) ? 4_567 : 0,
+        outputTokens: 23_456,
+        reasoningTokens: Number.isFinite(lp.reasoningExtra) ? 1_234 : 0,
+      };
+      const expected = price(toCatalogueUsage(mixed)) * M;
+      const got = linearCost(lp, mixed);
+      if (got !== undefined && Number.isFinite(expected) && Math.abs(got - expected) <= 1e-12 + Math.abs(expected) * 1e-9) result = lp;
+    }
+  }
+  if (linearCache.size >= LOOKUP_CACHE_LIMIT) {
+    const oldest = linearCache.keys().next().value;
+    if (oldest !== undefined) linearCache.delete(oldest);
+  }
+  linearCache.set(key, result);
+  return result;
+}
+
+/** The linear cost, or undefined when the usage has a part the linear prices cannot cover. */
+function linearCost(p: LinearPrice, u: NormalizedUsage): number | undefined {
+  if (
+    (u.cacheReadTokens > 0 && !Number.isFinite(p.cacheRead)) ||
+    (u.cacheWrite5mTokens > 0 && !Number.isFinite(p.cacheWrite5m)) ||
+    (u.cacheWrite1hTokens > 0 && !Number.isFinite(p.cacheWrite1h)) ||
+    (u.reasoningTokens > 0 && !Number.isFinite(p.reasoningExtra))
+  ) {
+    return undefined;
+  }
+  const uncached = u.inputTokens - u.cacheReadTokens - u.cacheWrite5mTokens - u.cacheWrite1hTokens;
+  let cost = uncached * p.input + u.outputTokens * p.output;
+  if (u.cacheReadTokens > 0) cost += u.cacheReadTokens * p.cacheRead;
+  if (u.cacheWrite5mTokens > 0) cost += u.cacheWrite5mTokens * p.cacheWrite5m;
+  if (u.cacheWrite1hTokens > 0) cost += u.cacheWrite1hTokens * p.cacheWrite1h;
+  if (u.reasoningTokens > 0) cost += u.reasoningTokens * p.reasoningExtra;
+  return cost;
+}
+
 /** Forgets cached catalogue lookups (tests, or after the catalogue changes). */
 export function clearPriceCache(): void {
   lookupCache.clear();
+  linearCache.clear();
 }
 
 function findOverride(
