@@ -1,7 +1,7 @@
 // The audit log's hash chain: how an event is hashed and how events are appended to audit_events.
 // Each row's hash covers its own fields and the previous row's hash, so any edit, deletion or
 // reordering breaks the chain from that row on (see verify.ts).
-import { createHash } from 'node:crypto';
+import crypto, { createHash } from 'node:crypto';
 import type BetterSqlite3 from 'better-sqlite3';
 import { WardenError } from '../errors.js';
 import { canonicalJson } from './canonical-json.js';
@@ -53,10 +53,26 @@ export function hashEvent(e: HashableAuditEvent): string {
  */
 export function hashWithDataJson(e: Omit<HashableAuditEvent, 'data'>, dataJson: string): string {
   const text =
-    `{"actor":${canonicalJson(e.actor)},"data":${dataJson},"prev_hash":${canonicalJson(e.prev_hash)}` +
-    `,"seq":${canonicalJson(e.seq)},"subject":${canonicalJson(e.subject)},"ts":${canonicalJson(e.ts)}` +
-    `,"type":${canonicalJson(e.type)}}`;
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+    `{"actor":${scalar(e.actor)},"data":${dataJson},"prev_hash":${scalar(e.prev_hash)}` +
+    `,"seq":${scalar(e.seq)},"subject":${scalar(e.subject)},"ts":${scalar(e.ts)}` +
+    `,"type":${scalar(e.type)}}`;
+  return sha256Hex(text);
+}
+
+/** canonicalJson for the envelope's scalars without its per-call set-up: this runs per request. */
+function scalar(v: string | number | null): string {
+  if (v === null) return 'null';
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return String(v);
+  if (typeof v === 'string' && !ANY_SURROGATE.test(v)) return JSON.stringify(v);
+  return canonicalJson(v); // the careful path: it also throws for what JSON cannot represent
+}
+
+const ANY_SURROGATE = /[\uD800-\uDFFF]/;
+
+/** One-shot crypto.hash where Node has it (>= 20.12), else a Hash object. */
+const oneShot = (crypto as { hash?: (alg: string, data: string, enc: 'hex') => string }).hash;
+function sha256Hex(text: string): string {
+  return oneShot ? oneShot('sha256', text, 'hex') : createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
 interface Statements {
