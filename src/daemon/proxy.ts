@@ -125,6 +125,7 @@ export class Proxy {
   private modelsCache: { at: number; entries: ModelEntry[] } | undefined;
   private readonly inflight = new Set<Promise<void>>();
   private readonly keyHashes = new Map<string, string>();
+  private readonly keyTouched = new Map<string, number>();
 
   get limits(): ProxyLimits {
     return this.deps.limits;
@@ -335,7 +336,11 @@ export class Proxy {
       request_body: this.deps.storeBodies ? raw.toString('utf8') : null,
       response_body: null,
     });
-    this.deps.writer.keyUsed(principal.keyId, startedAt);
+    // last_used_at is for humans (`keys list`): one update a second per key is plenty.
+    if (startedAt - (this.keyTouched.get(principal.keyId) ?? 0) >= 1000) {
+      this.keyTouched.set(principal.keyId, startedAt);
+      this.deps.writer.keyUsed(principal.keyId, startedAt);
+    }
 
     const ctx: SettleContext = {
       id,
