@@ -68,6 +68,19 @@ const HOP_BY_HOP = new Set([
 
 const MAX_CAPTURE_BYTES = 8 * 1024 * 1024;
 
+/** The usage and cost columns of a row that has none (yet). */
+const NO_USAGE = {
+  input_tokens: null,
+  output_tokens: null,
+  cache_read_tokens: null,
+  cache_write_5m_tokens: null,
+  cache_write_1h_tokens: null,
+  reasoning_tokens: null,
+  usage_source: null,
+  cost_usd: null,
+  price_unknown: 0,
+} as const;
+
 function sendError(res: ServerResponse, family: ApiFamily, status: number, message: string, code?: string): void {
   if (res.headersSent) {
     res.destroy();
@@ -319,15 +332,7 @@ export class Proxy {
       user_agent: userAgent,
       repo: principal.repo,
       branch: principal.branch,
-      input_tokens: null,
-      output_tokens: null,
-      cache_read_tokens: null,
-      cache_write_5m_tokens: null,
-      cache_write_1h_tokens: null,
-      reasoning_tokens: null,
-      usage_source: null,
-      cost_usd: null,
-      price_unknown: 0,
+      ...NO_USAGE,
       overhead_ms: null,
       upstream_ms: null,
       duration_ms: null,
@@ -508,15 +513,7 @@ export class Proxy {
       finished_at: now,
       status: 'rejected',
       http_status: httpStatus,
-      input_tokens: null,
-      output_tokens: null,
-      cache_read_tokens: null,
-      cache_write_5m_tokens: null,
-      cache_write_1h_tokens: null,
-      reasoning_tokens: null,
-      usage_source: null,
-      cost_usd: null,
-      price_unknown: 0,
+      ...NO_USAGE,
       overhead_ms: round3(performance.now() - t0),
       upstream_ms: null,
       duration_ms: round3(performance.now() - t0),
