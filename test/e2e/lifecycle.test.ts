@@ -199,6 +199,42 @@ describe('daemon lifecycle', () => {
   });
 });
 
+describe('bodies', () => {
+  it('are not stored by default; store_bodies: true keeps the prompt and the response', async () => {
+    const call = async (w: Warden, key: string) => {
+      fake.setBehavior({ replyText: 'the secret reply' });
+      const r = await fetch(`${w.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'the secret prompt' }] }),
+      });
+      expect(r.status).toBe(200);
+      await r.text();
+      const db = openDb(w.home);
+      const id = r.headers.get('x-warden-request-id')!;
+      await settledRow(w.home, id);
+      const row = db.prepare('SELECT request_body, response_body FROM requests WHERE id = ?').get(id) as { request_body: string | null; response_body: string | null };
+      db.close();
+      return row;
+    };
+    const plain = await startWarden(home());
+    const plainRow = await call(plain, await withProvider(plain));
+    expect(plainRow).toEqual({ request_body: null, response_body: null });
+    await stopWarden(plain);
+
+    const h = home();
+    fs.writeFileSync(path.join(h, 'config.yaml'), 'store_bodies: true\n');
+    const w = await startWarden(h);
+    const row = await call(w, await withProvider(w));
+    expect(row.request_body).toContain('the secret prompt');
+    expect(row.response_body).toContain('the secret reply');
+    const shown = await cliJson<Record<string, unknown>>(h, ['requests', 'show', (await cliJson<{ requests: { id: string }[] }>(h, ['requests', 'list'])).requests[0].id]);
+    expect(JSON.stringify(shown)).toContain('the secret prompt');
+    await stopWarden(w);
+    fake.reset();
+  });
+});
+
 describe('provider keys from the environment', () => {
   it('a stored provider without a key uses OPENAI_API_KEY from the daemon\'s environment', async () => {
     const h = home();
