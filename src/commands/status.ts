@@ -2,6 +2,7 @@ import { BaseCommand } from '../base-command.js';
 import { ExitCode, WardenError } from '../core/errors.js';
 import { checkPidfile } from '../core/lifecycle/daemon-files.js';
 import type { StatusResponse } from '../core/protocol/api.js';
+import { formatUsd } from '../ui/format.js';
 
 function fmtUptime(s: number): string {
   const d = Math.floor(s / 86400);
@@ -25,7 +26,7 @@ export default class Status extends BaseCommand<typeof Status> {
     }
     const s = await this.client().request<StatusResponse>('GET', '/status');
     if (!this.jsonEnabled()) {
-      const spend = `$${s.today.spend_usd.toFixed(4)}${s.today.price_unknown ? ` (+ ${s.today.price_unknown} request(s) with unknown price)` : ''}`;
+      const spend = `${formatUsd(s.today.spend_usd)}${s.today.price_unknown ? ` (+ ${s.today.price_unknown} request(s) with unknown price)` : ''}`;
       this.log(`Warden ${s.version}: running`);
       this.log(`  url:       ${s.url}`);
       this.log(`  pid:       ${s.pid}   uptime: ${fmtUptime(s.uptime_s)}`);

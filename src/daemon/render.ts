@@ -36,7 +36,7 @@ export function formatBanner(i: {
 }
 
 function fmtCost(s: SettledSummary): string {
-  if (s.costUsd !== null) return `$${s.costUsd.toFixed(6)}`;
+  if (s.costUsd !== null) return `$${s.costUsd.toFixed(6)}`; // fixed width for a live log
   return s.priceUnknown ? '$?' : '-';
 }
 

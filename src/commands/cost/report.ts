@@ -3,6 +3,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand, sinceFlag } from '../../base-command.js';
 import { COST_GROUP_BYS, costReport, type CostFigures, type CostReport } from '../../core/store/repos/requests.js';
 import { parseSince } from '../../core/util/duration.js';
+import { formatUsd } from '../../ui/format.js';
 
 export type CostReportResult = CostReport;
 
@@ -71,7 +72,7 @@ Days are UTC calendar days, so the report is the same on every machine and in CI
 }
 
 function money(f: CostFigures): string {
-  const known = `$${f.cost_usd.toFixed(f.cost_usd >= 1 || f.cost_usd === 0 ? 2 : 4)}`;
+  const known = formatUsd(f.cost_usd);
   if (f.price_unknown === 0) return known;
   if (f.price_unknown === f.requests) return 'unknown';
   return `${known} + ${f.price_unknown} unpriced`;

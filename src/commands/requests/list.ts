@@ -3,6 +3,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand, sinceFlag } from '../../base-command.js';
 import { listRequests, REQUEST_STATUSES, type RequestSummary } from '../../core/store/repos/requests.js';
 import { parseSince } from '../../core/util/duration.js';
+import { formatUsd } from '../../ui/format.js';
 
 export interface RequestsListResult {
   /** Epoch ms lower bound applied, null for all time. */
@@ -92,5 +93,5 @@ function tokens(n: number | null, source: string | null): string {
 function cost(r: RequestSummary): string {
   if (r.price_unknown) return 'unknown';
   if (r.cost_usd === null) return '';
-  return `$${r.cost_usd.toFixed(r.cost_usd >= 1 ? 2 : 4)}`;
+  return formatUsd(r.cost_usd);
 }
