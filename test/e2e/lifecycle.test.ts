@@ -347,6 +347,23 @@ describe('warden run and warden env', () => {
     expect(human.stdout).not.toContain(rotated.key);
   });
 
+  it('daemon logs -f follows new lines as the daemon writes them', async () => {
+    const follow = spawn(process.execPath, [BIN, 'daemon', 'logs', '-f', '-n', '0'], { env: homeEnv(w.home), stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    follow.stdout.on('data', (d) => (out += d));
+    try {
+      // Give the follower a moment to start watching, then make the daemon log something new.
+      await waitFor(() => follow.pid !== undefined, 'the follower to start');
+      const seen = waitFor(async () => {
+        await fetch(`${w.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: 'Bearer wk_followme' }, body: '{}' });
+        return out.includes('rejected request: authentication') ? true : undefined;
+      }, 'a followed log line', 10_000);
+      expect(await seen).toBe(true);
+    } finally {
+      follow.kill('SIGTERM');
+    }
+  });
+
   it('daemon logs shows what the daemon did', async () => {
     const r = await cli(w.home, ['daemon', 'logs', '-n', '100']);
     expect(r.code).toBe(0);
@@ -354,4 +371,3 @@ describe('warden run and warden env', () => {
   });
 });
 
-void BIN;
