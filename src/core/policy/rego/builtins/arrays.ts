@@ -1,0 +1,38 @@
+// Array builtins: array.concat, array.slice, array.reverse.
+
+import type { Value } from '../value.js';
+import { arr, num } from './args.js';
+import { T, defaultRegistry, type BuiltinDefinition } from './registry.js';
+import { toFloat } from '../value.js';
+
+export const arrayBuiltins: BuiltinDefinition[] = [
+  {
+    name: 'array.concat',
+    args: [T.array(), T.array()],
+    result: T.array(),
+    impl: (args) => [...arr('array.concat', args, 0), ...arr('array.concat', args, 1)],
+  },
+  {
+    name: 'array.slice',
+    args: [T.array(), T.number, T.number],
+    result: T.array(),
+    impl: (args) => {
+      const a = arr('array.slice', args, 0);
+      // Indices are clamped to [0, len]; start >= stop yields [] (OPA never errors on range).
+      let start = Math.trunc(toFloat(num('array.slice', args, 1)));
+      let stop = Math.trunc(toFloat(num('array.slice', args, 2)));
+      if (start < 0) start = 0;
+      if (stop > a.length) stop = a.length;
+      if (start >= stop) return [];
+      return a.slice(start, stop);
+    },
+  },
+  {
+    name: 'array.reverse',
+    args: [T.array()],
+    result: T.array(),
+    impl: (args) => [...arr('array.reverse', args, 0)].reverse() as Value[],
+  },
+];
+
+defaultRegistry.registerAll(arrayBuiltins);

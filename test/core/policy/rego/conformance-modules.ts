@@ -1,0 +1,51 @@
+// Reads the `modules:` entries of OPA's YAML conformance cases from ../shared/conformance at test
+// time (the cases are not copied into this repository).
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+
+export const CONFORMANCE_ROOT = join(process.cwd(), '..', 'shared', 'conformance', 'opa');
+
+export interface ConformanceModule {
+  /** `<file>#<case note>#<index>` */
+  id: string;
+  text: string;
+  wantErrorCode?: string;
+}
+
+function yamlFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...yamlFiles(p));
+    else if (name.endsWith('.yaml') || name.endsWith('.yml')) out.push(p);
+  }
+  return out;
+}
+
+interface YamlCase {
+  note?: string;
+  modules?: unknown[];
+  want_error_code?: string;
+}
+
+/** Every module of every case under `<root>/<version>`. */
+export function conformanceModules(version: 'v0' | 'v1'): ConformanceModule[] {
+  const root = join(CONFORMANCE_ROOT, version);
+  const out: ConformanceModule[] = [];
+  for (const file of yamlFiles(root)) {
+    const doc = parseYaml(readFileSync(file, 'utf8')) as { cases?: YamlCase[] } | null;
+    for (const c of doc?.cases ?? []) {
+      (c.modules ?? []).forEach((m, i) => {
+        if (typeof m !== 'string') return;
+        out.push({
+          id: `${relative(CONFORMANCE_ROOT, file)}#${c.note ?? ''}#${i}`,
+          text: m,
+          ...(c.want_error_code ? { wantErrorCode: c.want_error_code } : {}),
+        });
+      });
+    }
+  }
+  return out;
+}
