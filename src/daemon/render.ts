@@ -15,6 +15,9 @@ export function formatBanner(i: {
     `  data dir: ${i.dataDir}`,
     `  config:   ${i.configFiles.length ? i.configFiles.join(', ') : '(defaults; no config.yaml found)'}`,
   ];
+  if (!isLoopback(i.url)) {
+    lines.push('  WARNING: listening beyond loopback: anyone who can reach this address can try virtual keys against it');
+  }
   if (i.interrupted) lines.push(`  marked ${i.interrupted} request(s) from the previous run as interrupted`);
   lines.push(
     i.providers.length
@@ -62,4 +65,9 @@ export function formatRequestLine(s: SettledSummary, color: boolean): string {
   ]
     .filter((x) => x !== '')
     .join('  ');
+}
+
+function isLoopback(url: string): boolean {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }

@@ -5,7 +5,9 @@ import type { AdminApi } from './admin.js';
 import type { Proxy } from './proxy.js';
 
 export function createServer(admin: AdminApi, proxy: Proxy): http.Server {
-  const server = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 }, (req, res) => {
+  // requestTimeout bounds how long a client may take to send its request (headers and body), not the
+  // response: long streams are governed by the upstream timeouts instead.
+  const server = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 300_000, headersTimeout: 60_000 }, (req, res) => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const pathname = q === -1 ? url : url.slice(0, q);
