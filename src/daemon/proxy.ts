@@ -81,13 +81,15 @@ const NO_USAGE = {
   price_unknown: 0,
 } as const;
 
-function sendError(res: ServerResponse, family: ApiFamily, status: number, message: string, code?: string): void {
+function sendError(res: ServerResponse, id: string | undefined, family: ApiFamily, status: number, message: string, code?: string): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
   const body = JSON.stringify(errorBody(family, status, message, code ? { code } : undefined));
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
+  if (id) headers['x-warden-request-id'] = id;
+  res.writeHead(status, headers);
   res.end(body);
 }
 
@@ -114,6 +116,19 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
     req.on('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)));
     req.on('error', reject);
   });
+}
+
+/** Upstream URLs repeat (one per provider and endpoint): parse each once. Bounded. */
+const upstreamUrls = new Map<string, { origin: string; pathname: string; search: string }>();
+function parseUpstreamUrl(url: string): { origin: string; pathname: string; search: string } {
+  let u = upstreamUrls.get(url);
+  if (!u) {
+    const p = new URL(url);
+    u = { origin: p.origin, pathname: p.pathname, search: p.search };
+    if (upstreamUrls.size >= 1000) upstreamUrls.clear();
+    upstreamUrls.set(url, u);
+  }
+  return u;
 }
 
 function headerString(v: string | string[] | undefined): string | undefined {
@@ -189,7 +204,7 @@ export class Proxy {
   handle(req: IncomingMessage, res: ServerResponse, pathname: string, search: string): void {
     const p = this.run(req, res, pathname, search).catch((err: Error) => {
       this.deps.logger.error({ err: err.message, stack: err.stack }, 'proxy handler failed');
-      sendError(res, 'openai', 500, 'internal error in Warden');
+      sendError(res, undefined, 'openai', 500, 'internal error in Warden');
     });
     this.inflight.add(p);
     void p.finally(() => this.inflight.delete(p));
@@ -199,7 +214,6 @@ export class Proxy {
     const t0 = performance.now();
     const startedAt = this.deps.now();
     const id = newId('req', startedAt);
-    res.setHeader('x-warden-request-id', id);
     const method = req.method ?? 'GET';
     const endpoint = matchEndpoint(method, pathname);
     const family: ApiFamily = endpoint
@@ -209,7 +223,7 @@ export class Proxy {
         : 'openai';
     if (!endpoint) {
       req.resume();
-      sendError(res, family, 404, `Warden does not proxy ${method} ${pathname}`, 'unknown_url');
+      sendError(res, id, family, 404, `Warden does not proxy ${method} ${pathname}`, 'unknown_url');
       return;
     }
 
@@ -223,7 +237,7 @@ export class Proxy {
         expired: 'this virtual key has expired',
         revoked: 'this virtual key has been revoked',
       }[auth.reason];
-      sendError(res, family, 401, msg, auth.reason === 'missing' ? 'missing_api_key' : 'invalid_api_key');
+      sendError(res, id, family, 401, msg, auth.reason === 'missing' ? 'missing_api_key' : 'invalid_api_key');
       this.deps.logger.info({ path: pathname, reason: auth.reason }, 'rejected request: authentication');
       return;
     }
@@ -231,7 +245,7 @@ export class Proxy {
     const tool = detectClientTool(headerString(req.headers['user-agent']), headerString(req.headers['x-warden-tool']));
 
     if (endpoint === 'models') {
-      await this.listModels(req, res, family);
+      await this.listModels(req, res, id);
       return;
     }
 
@@ -241,7 +255,7 @@ export class Proxy {
     } catch (e) {
       if (e instanceof BodyTooLarge) {
         res.setHeader('connection', 'close');
-        sendError(res, family, 413, `request body exceeds the limit of ${this.deps.limits.maxBodyBytes} bytes (server.max_body)`, 'request_too_large');
+        sendError(res, id, family, 413, `request body exceeds the limit of ${this.deps.limits.maxBodyBytes} bytes (server.max_body)`, 'request_too_large');
         req.destroy();
         return;
       }
@@ -272,14 +286,14 @@ export class Proxy {
       body = parsed as Record<string, unknown>;
     } catch (e) {
       const message = `request body is not a JSON object: ${(e as Error).message}`;
-      sendError(res, family, 400, message, 'invalid_json');
+      sendError(res, id, family, 400, message, 'invalid_json');
       this.recordRejected(base(), principal, 400, 'invalid_json', message, raw, t0);
       return;
     }
     const model = typeof body.model === 'string' ? body.model : undefined;
     if (!model) {
       const message = 'the request has no "model"';
-      sendError(res, family, 400, message, 'missing_model');
+      sendError(res, id, family, 400, message, 'missing_model');
       this.recordRejected(base(), principal, 400, 'missing_model', message, raw, t0);
       return;
     }
@@ -288,7 +302,7 @@ export class Proxy {
     if (!route.ok) {
       const status = route.reason === 'unsupported_endpoint' ? 400 : 404;
       const message = `${route.message}; set one with \`warden providers set\` or a route in config.yaml`;
-      sendError(res, family, status, message, 'model_not_found');
+      sendError(res, id, family, status, message, 'model_not_found');
       this.recordRejected({ ...base(), model, stream: stream ? 1 : 0 }, principal, status, route.reason, message, raw, t0);
       return;
     }
@@ -306,7 +320,7 @@ export class Proxy {
       });
     } catch (e) {
       if (!(e instanceof ProviderRequestError)) throw e;
-      sendError(res, family, e.status, e.message, 'invalid_request');
+      sendError(res, id, family, e.status, e.message, 'invalid_request');
       this.recordRejected({ ...base(), model, stream: stream ? 1 : 0 }, principal, e.status, 'invalid_request', e.message, raw, t0);
       return;
     }
@@ -363,7 +377,7 @@ export class Proxy {
       tHdr: 0,
       tWrite: 0,
     };
-    const u = new URL(upstream.url);
+    const u = parseUpstreamUrl(upstream.url);
     const exchange = new Exchange(this, ctx, res, family, upstream.injectedUsage);
     ctx.tFwd = performance.now();
     this.agent.dispatch(
@@ -549,7 +563,7 @@ export class Proxy {
   }
 
   /** GET /v1/models: the union of what configured providers offer, in the caller's wire format. */
-  private async listModels(req: IncomingMessage, res: ServerResponse, family: ApiFamily): Promise<void> {
+  private async listModels(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
     const anthropicClient = req.headers['anthropic-version'] !== undefined || req.headers['x-api-key'] !== undefined;
     let entries = this.modelsCache && this.deps.now() - this.modelsCache.at < 60_000 ? this.modelsCache.entries : undefined;
     if (!entries) {
@@ -575,9 +589,8 @@ export class Proxy {
           object: 'list',
           data: entries.map((m) => ({ id: m.id, object: 'model', created: m.created ?? 0, owned_by: m.ownedBy ?? 'warden' })),
         };
-    void family;
     const text = JSON.stringify(body);
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'x-warden-request-id': id });
     res.end(text);
   }
 
@@ -783,7 +796,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     }
     if (!this.res.headersSent) {
       const { status, code, message } = describeUpstreamError(err, ctx.provider);
-      sendError(this.res, this.family, status, message, code);
+      sendError(this.res, this.ctx.id, this.family, status, message, code);
       this.settle(() => this.proxy.settle(ctx, { status: 'error', httpStatus: status, usage: null, usageSource: null, errorCode: code, errorMessage: message }));
       return;
     }

@@ -98,6 +98,7 @@ describe('bad input', () => {
   it('missing, unknown, expired and revoked virtual keys → 401 in the provider\'s shape', async () => {
     const missing = await fetch(`${warden.url}/v1/chat/completions`, { method: 'POST', body: chat() });
     expect(missing.status).toBe(401);
+    expect(missing.headers.get('x-warden-request-id')).toMatch(/^req_/);
     expect(((await missing.json()) as any).error.message).toMatch(/no virtual key/);
 
     const unknown = await post('/v1/chat/completions', chat(), { authorization: 'Bearer wk_doesnotexist' });
