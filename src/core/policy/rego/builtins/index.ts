@@ -11,6 +11,14 @@ import './strings.js';
 import './types.js';
 import './casts.js';
 import './encoding.js';
+import './regex.js';
+import './glob.js';
+import './time.js';
+import './units.js';
+import './net.js';
+import './semver.js';
+import './crypto.js';
+import './misc.js';
 
 export {
   BuiltinError,

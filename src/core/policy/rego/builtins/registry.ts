@@ -41,6 +41,10 @@ export interface BuiltinContext {
   readonly strictBuiltinErrors: boolean;
   /** Optional sink for `print`/`trace` output. */
   readonly print?: (msg: string) => void;
+  /** Optional sink for `trace(msg)` notes (OPA's explain/trace); when absent trace only succeeds. */
+  readonly trace?: (msg: string) => void;
+  /** The object `opa.runtime()` returns (OPA: config, env, version…); `{}` when absent. */
+  readonly runtime?: Value;
 }
 
 export interface BuiltinContextOptions {
@@ -48,6 +52,8 @@ export interface BuiltinContextOptions {
   seed?: number;
   strictBuiltinErrors?: boolean;
   print?: (msg: string) => void;
+  trace?: (msg: string) => void;
+  runtime?: Value;
 }
 
 /** mulberry32: small, fast, deterministic; good enough for rand.intn and uuid v4 bits. */
@@ -69,6 +75,8 @@ export function createBuiltinContext(opts: BuiltinContextOptions): BuiltinContex
     cache: new Map(),
     strictBuiltinErrors: opts.strictBuiltinErrors ?? false,
     print: opts.print,
+    trace: opts.trace,
+    runtime: opts.runtime,
   };
 }
 
