@@ -14,7 +14,7 @@ import {
   type VarTerm,
 } from './ast.js';
 import { defaultRegistry, type BuiltinRegistry } from './builtins/index.js';
-import type { Location } from './location.js';
+import { withSnippet, type Location } from './location.js';
 import { parseModule, parseQuery, type ParseModuleOptions } from './parser.js';
 
 export const REGO_UNSAFE_VAR_ERROR = 'rego_unsafe_var_error';
@@ -59,6 +59,8 @@ export interface CompiledPolicy {
   readonly root: RuleNode;
   readonly modules: readonly Module[];
   readonly builtins: BuiltinRegistry;
+  /** Source text by file name, for the caret snippets of compile and eval errors. */
+  readonly sources: ReadonlyMap<string, string>;
 }
 
 export interface CompiledQuery {
@@ -75,6 +77,8 @@ export interface SourceFile {
 export interface CompileOptions {
   builtins?: BuiltinRegistry;
   parse?: Omit<ParseModuleOptions, 'file'>;
+  /** The modules' source texts (by `file`), kept on the policy for error snippets. */
+  sources?: readonly SourceFile[];
 }
 
 function located(code: string, message: string, loc: Location | undefined): WardenError {
@@ -84,15 +88,27 @@ function located(code: string, message: string, loc: Location | undefined): Ward
 // ---------------------------------------------------------------------------------------------
 // Term helpers shared with the evaluator
 
-/** Dotted name of a call operator (`count`, `data.lib.f`), or undefined if not all names. */
+const operatorNames = new WeakMap<RefTerm, string | null>();
+
+/**
+ * Dotted name of a call operator (`count`, `data.lib.f`), or undefined if not all names.
+ * Memoised per term: the evaluator asks for it on every call.
+ */
 export function operatorName(op: RefTerm): string | undefined {
-  let s = '';
-  for (const [i, t] of op.terms.entries()) {
+  const cached = operatorNames.get(op);
+  if (cached !== undefined) return cached ?? undefined;
+  let s: string | null = '';
+  for (let i = 0; i < op.terms.length; i++) {
+    const t = op.terms[i];
     if (i === 0 && t.type === 'var') s = t.name;
     else if (i > 0 && t.type === 'string') s += `.${t.value}`;
-    else return undefined;
+    else {
+      s = null;
+      break;
+    }
   }
-  return s;
+  operatorNames.set(op, s);
+  return s ?? undefined;
 }
 
 function varTerm(name: string, loc: Location): VarTerm {
@@ -975,6 +991,15 @@ class Compiler {
 
 /** Compiles parsed modules into a policy; throws the first compile error as a located WardenError. */
 export function compileModules(modules: readonly Module[], opts: CompileOptions = {}): CompiledPolicy {
+  const sources = new Map((opts.sources ?? []).map((f) => [f.file, f.text] as const));
+  try {
+    return compileTree(modules, opts, sources);
+  } catch (e) {
+    throw e instanceof WardenError ? withSnippet(e, sources) : e;
+  }
+}
+
+function compileTree(modules: readonly Module[], opts: CompileOptions, sources: ReadonlyMap<string, string>): CompiledPolicy {
   const compiler = new Compiler(opts.builtins ?? defaultRegistry);
   const scopes = compiler.index(modules);
   const compiled: CompiledRule[] = [];
@@ -994,25 +1019,36 @@ export function compileModules(modules: readonly Module[], opts: CompileOptions 
     }
   }
   compiler.checkRecursion();
-  return { root: compiler.root, modules, builtins: opts.builtins ?? defaultRegistry };
+  return { root: compiler.root, modules, builtins: opts.builtins ?? defaultRegistry, sources };
 }
 
 /** Parses and compiles source files (`file` names appear in error locations). */
 export function compilePolicy(files: readonly SourceFile[], opts: CompileOptions = {}): CompiledPolicy {
   const modules = files.map((f) => parseModule(f.text, { ...opts.parse, file: f.file }));
-  return compileModules(modules, opts);
+  return compileModules(modules, { ...opts, sources: [...(opts.sources ?? []), ...files] });
 }
+
+/** The file name query locations carry (parseQuery's default). */
+export const QUERY_FILE = '<query>';
 
 /** Resolves and safety-orders a query against a compiled policy. */
 export function compileQuery(policy: CompiledPolicy, query: string | Body): CompiledQuery {
-  const body = typeof query === 'string' ? parseQuery(query) : query;
+  try {
+    return compileQueryBody(policy, typeof query === 'string' ? parseQuery(query) : query);
+  } catch (e) {
+    if (!(e instanceof WardenError) || typeof query !== 'string') throw e;
+    throw withSnippet(e, new Map([...policy.sources, [QUERY_FILE, query]]));
+  }
+}
+
+function compileQueryBody(policy: CompiledPolicy, body: Body): CompiledQuery {
   const compiler = new Compiler(policy.builtins);
   // Reuse the policy's tree for arity lookups.
   Object.defineProperty(compiler, 'root', { value: policy.root });
   const scope: Scope = { pkg: ['data'], ruleNames: new Set(), imports: new Map() };
   const resolved = new Resolver(scope, new Set()).body(body);
-  const ordered = new Safety({ arity: compiler.arity }, '<query>').reorder(resolved, new Set(), new Set());
-  compiler.checkCalls(ordered.body, '<query>');
+  const ordered = new Safety({ arity: compiler.arity }, QUERY_FILE).reorder(resolved, new Set(), new Set());
+  compiler.checkCalls(ordered.body, QUERY_FILE);
   const vars: string[] = [];
   const seen = new Set<string>();
   for (const e of body) {

@@ -10,14 +10,16 @@ import {
   type BuiltinContext,
 } from './builtins/index.js';
 import {
+  QUERY_FILE,
   compileQuery,
   findNode,
   operatorName,
   type CompiledPolicy,
+  type CompiledQuery,
   type CompiledRule,
   type RuleNode,
 } from './compile.js';
-import type { Location } from './location.js';
+import { withSnippet, type Location } from './location.js';
 import {
   ObjectValue,
   SetValue,
@@ -107,6 +109,65 @@ function literal(t: Term): Value | undefined {
     default:
       return undefined;
   }
+}
+
+const NOT_GROUND = Symbol('not-ground');
+const groundCache = new WeakMap<Term, Value | typeof NOT_GROUND>();
+
+/**
+ * The value of a composite literal without variables, refs, calls or closures (`{"a", "b"}`,
+ * `[1, [2]]`), built once per term and shared: Values are immutable once built.
+ */
+function groundValue(t: Term): Value | undefined {
+  const hit = groundCache.get(t);
+  if (hit !== undefined) return hit === NOT_GROUND ? undefined : hit;
+  let v: Value | undefined;
+  switch (t.type) {
+    case 'array': {
+      const items: Value[] = [];
+      for (const x of t.items) {
+        const xv = scalarOrGround(x);
+        if (xv === undefined) break;
+        items.push(xv);
+      }
+      if (items.length === t.items.length) v = items;
+      break;
+    }
+    case 'set': {
+      const items: Value[] = [];
+      for (const x of t.items) {
+        const xv = scalarOrGround(x);
+        if (xv === undefined) break;
+        items.push(xv);
+      }
+      if (items.length === t.items.length) v = new SetValue(items);
+      break;
+    }
+    case 'object': {
+      const o = new ObjectValue();
+      let ok = true;
+      for (const [kt, vt] of t.items) {
+        const kv = scalarOrGround(kt);
+        const vv = kv === undefined ? undefined : scalarOrGround(vt);
+        if (kv === undefined || vv === undefined) {
+          ok = false;
+          break;
+        }
+        o.set(kv, vv);
+      }
+      // Duplicate keys with different values are a conflict the evaluator reports.
+      if (ok && o.size === t.items.length) v = o;
+      break;
+    }
+    default:
+      break;
+  }
+  groundCache.set(t, v === undefined ? NOT_GROUND : v);
+  return v;
+}
+
+function scalarOrGround(t: Term): Value | undefined {
+  return t.type === 'null' ? null : (literal(t) ?? groundValue(t));
 }
 
 /** Sets `value` at `path` inside `doc` (copying the objects along the path). */
@@ -496,7 +557,7 @@ class Evaluator {
       case 'ref':
         return this.evalRef(t, f, k);
       case 'array': {
-        const cached = literalCache.get(t);
+        const cached = groundValue(t);
         if (cached !== undefined) return k(cached);
         const out: Value[] = new Array(t.items.length);
         const step = (i: number): boolean => {
@@ -509,6 +570,8 @@ class Evaluator {
         return step(0);
       }
       case 'set': {
+        const cached = groundValue(t);
+        if (cached !== undefined) return k(cached);
         const out: Value[] = new Array(t.items.length);
         const step = (i: number): boolean => {
           if (i === t.items.length) return k(new SetValue(out));
@@ -520,6 +583,8 @@ class Evaluator {
         return step(0);
       }
       case 'object': {
+        const cached = groundValue(t);
+        if (cached !== undefined) return k(cached);
         const keys: Value[] = new Array(t.items.length);
         const vals: Value[] = new Array(t.items.length);
         const step = (i: number): boolean => {
@@ -608,7 +673,7 @@ class Evaluator {
 
   /** Walks `data`: through the rule tree while keys are known, then into a computed value. */
   private walkData(node: RuleNode, base: Value | undefined, terms: readonly Term[], i: number, f: Frame, k: VK): boolean {
-    if (node.rules.length || node.defaultRule || this.ctx.overridden.has(node.path.join('\0'))) {
+    if (node.rules.length || node.defaultRule || this.isOverridden(node)) {
       const v = this.nodeValue(node, base);
       return v === undefined ? false : this.walkValue(v, terms, i, f, k, true);
     }
@@ -635,6 +700,12 @@ class Evaluator {
   // -------------------------------------------------------------------------------------------
   // Virtual documents
 
+  /** Whether a `with data...` replaced the document at `node` (no path join when none is in force). */
+  private isOverridden(node: RuleNode): boolean {
+    const o = this.ctx.overridden;
+    return o.size !== 0 && o.has(node.path.join('\0'));
+  }
+
   /** The value of the document at `node`: rules there, merged with base data and children. */
   private nodeValue(node: RuleNode, base: Value | undefined): Value | undefined {
     const memo = this.ctx.memo;
@@ -654,7 +725,7 @@ class Evaluator {
   }
 
   private computeNode(node: RuleNode, base: Value | undefined): Value | undefined {
-    if (this.ctx.overridden.has(node.path.join('\0'))) return getIn(this.ctx.data, node.path, 1);
+    if (this.isOverridden(node)) return getIn(this.ctx.data, node.path, 1);
     if (node.arity !== undefined) return undefined;
     const first = node.rules[0] ?? node.defaultRule;
     if (first && first.kind === 'complete' && first.keyTerms.length === 0) return this.completeValue(node);
@@ -964,6 +1035,15 @@ class Evaluator {
  */
 export function evalQuery(policy: CompiledPolicy, query: string | Body, opts: EvalOptions = {}): ResultRow[] {
   const q = compileQuery(policy, query);
+  try {
+    return runQuery(policy, q, opts);
+  } catch (e) {
+    if (!(e instanceof WardenError)) throw e;
+    throw withSnippet(e, typeof query === 'string' ? new Map([...policy.sources, [QUERY_FILE, query]]) : policy.sources);
+  }
+}
+
+function runQuery(policy: CompiledPolicy, q: CompiledQuery, opts: EvalOptions): ResultRow[] {
   const ev = new Evaluator(policy, opts);
   const rows: ResultRow[] = [];
   ev.run(q.body, (f, values) => {
@@ -992,5 +1072,9 @@ export function evalRule(policy: CompiledPolicy, path: string | readonly string[
     location: loc,
     terms: [{ type: 'var', name: 'data', location: loc }, ...parts.slice(1).map((p) => ({ type: 'string' as const, value: p, location: loc }))],
   };
-  return new Evaluator(policy, opts).valueOf(ref);
+  try {
+    return new Evaluator(policy, opts).valueOf(ref);
+  } catch (e) {
+    throw e instanceof WardenError ? withSnippet(e, policy.sources) : e;
+  }
 }

@@ -1,5 +1,5 @@
-// Source locations for Rego AST nodes and the coded `rego_parse_error` the front end throws,
-// with a caret snippet of the offending line in the hint.
+// Source locations for Rego AST nodes, the coded `rego_parse_error` the front end throws, and the
+// caret snippet of the offending line that parse, compile and eval errors carry in their hint.
 import { WardenError } from '../../errors.js';
 
 /** Where a node starts: 1-based line and column (columns count UTF-16 code units). */
@@ -24,5 +24,22 @@ export function regoParseError(message: string, loc: Location, text: string): Wa
   return new WardenError(REGO_PARSE_ERROR, message, {
     location: { file: loc.file, line: loc.line, col: loc.col },
     hint: `\n${caretSnippet(text, loc.line, loc.col)}`,
+  });
+}
+
+/**
+ * `err` with a caret snippet in its hint, taken from the source text of its location's file;
+ * unchanged when it already has a hint, has no line, or its file's text is unknown.
+ */
+export function withSnippet(err: WardenError, sources: ReadonlyMap<string, string>): WardenError {
+  const loc = err.location;
+  if (err.hint !== undefined || !loc?.line) return err;
+  const text = sources.get(loc.file);
+  if (text === undefined) return err;
+  return new WardenError(err.code, err.message, {
+    location: loc,
+    hint: `\n${caretSnippet(text, loc.line, loc.col ?? 1)}`,
+    exitCode: err.exitCode,
+    ...(err.cause === undefined ? {} : { cause: err.cause }),
   });
 }

@@ -559,9 +559,24 @@ function isValue(j: object): j is ObjectValue | SetValue | BigDecimal {
   return j instanceof ObjectValue || j instanceof SetValue || j instanceof BigDecimal;
 }
 
-/** Object key as JSON sees it: strings as-is, other keys in term syntax (as OPA does). */
+/**
+ * Object key as OPA writes it in JSON (ast.JSON): strings as-is, any other key as its compact JSON
+ * text ({3: 4} → {"3": 4}, {[1, "a"]: x} → {"[1,\"a\"]": x}), with Go's HTML escaping of <, > and &.
+ */
 function jsonKey(k: Value): string {
-  return typeof k === 'string' ? k : formatValue(k);
+  if (typeof k === 'string') return k;
+  return writeJson(k, 0, '').replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * An object's entries under their JSON keys, sorted as Go's encoder sorts map keys. Keys that
+ * collide once written ({1: "a", "1": "b"}) keep the value of the later key in OPA's order, as the
+ * Go map OPA builds does.
+ */
+function jsonEntries(v: ObjectValue): Array<readonly [string, Value]> {
+  const byKey = new Map<string, Value>();
+  for (const [k, x] of v.entries()) byKey.set(jsonKey(k), x);
+  return [...byKey.entries()].sort((a, b) => compareStrings(a[0], b[0]));
 }
 
 /**
@@ -581,9 +596,7 @@ export function toJson(v: Value): Json {
   if (v instanceof BigDecimal) return v.approx;
   if (v instanceof ObjectValue) {
     const out: { [key: string]: Json } = {};
-    const entries = v.entries().map(([k, x]) => [jsonKey(k), x] as const);
-    entries.sort((a, b) => compareStrings(a[0], b[0]));
-    for (const [k, x] of entries) out[k] = toJson(x);
+    for (const [k, x] of jsonEntries(v)) out[k] = toJson(x);
     return out;
   }
   if (v instanceof SetValue) return v.values().map(toJson);
@@ -615,9 +628,7 @@ function writeJson(v: Value, indent: number, pad: string): string {
   let open: string;
   let close: string;
   if (v instanceof ObjectValue) {
-    const entries = v.entries().map(([k, x]) => [jsonKey(k), x] as const);
-    entries.sort((a, b) => compareStrings(a[0], b[0]));
-    items = entries.map(([k, x]) => `${inner}${JSON.stringify(k)}${sep}${writeJson(x, indent, inner)}`);
+    items = jsonEntries(v).map(([k, x]) => `${inner}${JSON.stringify(k)}${sep}${writeJson(x, indent, inner)}`);
     open = '{';
     close = '}';
   } else {

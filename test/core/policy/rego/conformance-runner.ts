@@ -1,6 +1,6 @@
-// Runs OPA's YAML conformance cases (../shared/conformance/opa/v1) the way OPA's own runner does:
-// modules + data + input/input_term, the query, want_result compared as a set of binding rows
-// (sort_bindings honoured), want_error substring, want_error_code, strict_error.
+// Runs OPA's YAML conformance cases (../shared/conformance/opa/{v1,v0}) the way OPA's own runner does
+// (binding rows as a set, sort_bindings, want_error[_code], strict_error), and regorus' cases
+// (../shared/conformance/regorus) the way its harness does: the query's value, `error`, `no_result`.
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -23,6 +23,9 @@ import { CONFORMANCE_ROOT } from './conformance-modules.js';
 
 export type CaseStatus = 'pass' | 'fail' | 'error' | 'skip';
 
+/** The Rego syntax the suite's modules are written in (OPA's v0 suite is parsed as v0). */
+export type SuiteVersion = 'v0' | 'v1';
+
 export interface ConformanceCase {
   id: string;
   category: string;
@@ -38,6 +41,7 @@ export interface ConformanceCase {
   wantError?: string;
   wantErrorCode?: string;
   strictError: boolean;
+  regoVersion: SuiteVersion;
 }
 
 export interface CaseResult {
@@ -93,7 +97,7 @@ function yamlFiles(dir: string): string[] {
 }
 
 /** Every case under `<CONFORMANCE_ROOT>/<version>`; ids are the notes, made unique with `#n`. */
-export function loadCases(version: 'v0' | 'v1' = 'v1'): ConformanceCase[] {
+export function loadCases(version: SuiteVersion = 'v1'): ConformanceCase[] {
   const root = join(CONFORMANCE_ROOT, version);
   const out: ConformanceCase[] = [];
   const seen = new Map<string, number>();
@@ -121,22 +125,18 @@ export function loadCases(version: 'v0' | 'v1' = 'v1'): ConformanceCase[] {
         wantError: c.want_error,
         wantErrorCode: c.want_error_code,
         strictError: c.strict_error === true,
+        regoVersion: version,
       });
     }
   }
   return out;
 }
 
-/** A value as OPA's runner sees it after ast.JSON: sets become sorted arrays, keys strings. */
+/**
+ * A value as OPA's runner sees it after ast.JSON: sets become sorted arrays, non-string keys their
+ * compact JSON text (toJsonText writes both the way OPA does).
+ */
 function viaJson(v: Value): Value {
-  if (v instanceof SetValue) return v.values().map(viaJson);
-  if (Array.isArray(v)) return (v as Value[]).map(viaJson);
-  if (v instanceof ObjectValue) {
-    const o = new ObjectValue();
-    // Go's encoding of a non-string key is its compact JSON text.
-    for (const [k, x] of v.entries()) o.set(typeof k === 'string' ? k : toJsonText(viaJson(k)), viaJson(x));
-    return o;
-  }
   return parseJson(toJsonText(v));
 }
 
@@ -169,7 +169,7 @@ function fail(c: ConformanceCase, status: CaseStatus, detail: string): CaseResul
 /** Runs one case. Never throws: engine bugs surface as status `error`. */
 export function runCase(c: ConformanceCase, nowNs = 1_700_000_000_000_000_000n): CaseResult {
   try {
-    const modules = c.modules.map((text, i) => parseModule(text, { file: `test-${i}.rego` }));
+    const modules = c.modules.map((text, i) => parseModule(text, { file: `test-${i}.rego`, regoVersion: c.regoVersion }));
     const policy = compileModules(modules);
     const data = c.data === undefined ? undefined : fromJson(c.data);
     let input: Value | undefined = c.input === undefined ? undefined : fromJson(c.input);
@@ -211,7 +211,11 @@ export function runCase(c: ConformanceCase, nowNs = 1_700_000_000_000_000_000n):
 }
 
 export function runConformance(cases: readonly ConformanceCase[]): ConformanceReport {
-  const results = cases.map((c) => runCase(c));
+  return summarize(cases.map((c) => runCase(c)));
+}
+
+/** Per-category counts, skip reasons and totals of a run. */
+export function summarize(results: CaseResult[]): ConformanceReport {
   const categories: Record<string, CategorySummary> = {};
   const skipReasons: Record<string, number> = {};
   for (const r of results) {
@@ -232,8 +236,8 @@ export function runConformance(cases: readonly ConformanceCase[]): ConformanceRe
   };
 }
 
-/** The per-category table and the closing `N passed, N failed` line. */
-export function formatReport(r: ConformanceReport): string {
+/** The per-category table and the closing `<suite> conformance (of N): N passed, N failed, N skipped` line. */
+export function formatReport(r: ConformanceReport, suite = 'opa v1'): string {
   const lines: string[] = [];
   const names = Object.keys(r.categories).sort();
   const w = Math.max(...names.map((n) => n.length), 8);
@@ -243,7 +247,8 @@ export function formatReport(r: ConformanceReport): string {
     lines.push(`${n.padEnd(w)}  ${String(s.pass).padStart(4)}  ${String(s.fail).padStart(4)}  ${String(s.error).padStart(5)}  ${String(s.skip).padStart(4)}`);
   }
   for (const [reason, n] of Object.entries(r.skipReasons).sort()) lines.push(`skipped ${n}: ${reason}`);
-  lines.push(`${r.passed} passed, ${r.failed + r.errored} failed, ${r.skipped} skipped (of ${r.total})`);
+  // Worded so it is not mistaken for the whole test run's closing line (known failures are gated by the expected list).
+  lines.push(`${suite} conformance (of ${r.total}): ${r.passed} passed, ${r.failed + r.errored} failed, ${r.skipped} skipped`);
   return lines.join('\n');
 }
 

@@ -146,6 +146,37 @@ describe('JSON', () => {
     expect(parseJson('"\\u00e9\\n"')).toBe('é\n');
   });
 
+  it('writes non-string object keys as their compact JSON text, as OPA does', () => {
+    expect(toJsonText(new ObjectValue([[3, 4]]))).toBe('{"3":4}');
+    expect(toJson(new ObjectValue([[3, 4]]))).toEqual({ '3': 4 });
+    const entries: Array<[Value, Value]> = [
+      [[1, 'a'], 1],
+      [new SetValue([2, 1]), 2],
+      [ObjectValue.fromRecord({ k: null }), 3],
+      [true, 4],
+      [null, 5],
+      [12345678901234567890n, 6],
+    ];
+    const composite = new ObjectValue(entries);
+    expect(toJsonText(composite)).toBe(
+      '{"12345678901234567890":6,"[1,\\"a\\"]":1,"[1,2]":2,"null":5,"true":4,"{\\"k\\":null}":3}',
+    );
+    expect(toJson(composite)).toEqual({
+      '12345678901234567890': 6,
+      '[1,"a"]': 1,
+      '[1,2]': 2,
+      null: 5,
+      true: 4,
+      '{"k":null}': 3,
+    });
+    // Go's encoder escapes <, > and & in the key text; the key itself is then a plain string.
+    expect(toJsonText(new ObjectValue([[['<&>'], 1]]))).toBe('{"[\\"\\\\u003c\\\\u0026\\\\u003e\\"]":1}');
+    // Keys that collide once written keep the later key's value in OPA's order (strings after numbers).
+    expect(toJsonText(new ObjectValue([['1', 'b'], [1, 'a']]))).toBe('{"1":"b"}');
+    // Indented output writes the key text compactly.
+    expect(toJsonText(new ObjectValue([[[1, 2], true]]), 2)).toBe('{\n  "[1,2]": true\n}');
+  });
+
   it('indents on request', () => {
     expect(toJsonText([1, ObjectValue.fromRecord({ a: [] })], 2)).toBe('[\n  1,\n  {\n    "a": []\n  }\n]');
   });

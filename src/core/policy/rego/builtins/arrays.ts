@@ -1,4 +1,4 @@
-// Array builtins: array.concat, array.slice, array.reverse.
+// Array builtins: array.concat, array.slice, array.reverse, array.flatten.
 
 import type { Value } from '../value.js';
 import { arr, num } from './args.js';
@@ -32,6 +32,20 @@ export const arrayBuiltins: BuiltinDefinition[] = [
     args: [T.array()],
     result: T.array(),
     impl: (args) => [...arr('array.reverse', args, 0)].reverse() as Value[],
+  },
+  {
+    // OPA v1.13: one level of nesting is removed; non-array elements are kept as they are.
+    name: 'array.flatten',
+    args: [T.array()],
+    result: T.array(),
+    impl: (args) => {
+      const out: Value[] = [];
+      for (const x of arr('array.flatten', args, 0)) {
+        if (Array.isArray(x)) out.push(...(x as Value[]));
+        else out.push(x);
+      }
+      return out;
+    },
   },
 ];
 

@@ -1,6 +1,6 @@
 // Encoding builtins: base64, base64url, hex, urlquery, json.* and yaml.* (via the `yaml` package).
 
-import { parse as yamlParse, stringify as yamlStringify } from 'yaml';
+import { parseAllDocuments, stringify as yamlStringify } from 'yaml';
 import {
   ObjectValue,
   SetValue,
@@ -56,9 +56,22 @@ function parseJsonOrFail(name: string, s: string): Value {
   }
 }
 
+/**
+ * The first document of a YAML stream, as Go's yaml.Unmarshal reads it (OPA: sigs.k8s.io/yaml):
+ * later documents are ignored, but a syntax error anywhere in the stream is still an error.
+ */
+function yamlFirstDocument(s: string): unknown {
+  const docs = parseAllDocuments(s, { intAsBigInt: true });
+  const list = Array.isArray(docs) ? docs : [];
+  for (const d of list) {
+    if (d.errors.length > 0) throw d.errors[0];
+  }
+  return list.length === 0 ? null : (list[0].toJS() as unknown);
+}
+
 function parseYaml(name: string, s: string): Value {
   try {
-    return fromJson(yamlParse(s, { intAsBigInt: true }) as unknown);
+    return fromJson(yamlFirstDocument(s));
   } catch (e) {
     throw builtinError(name, e instanceof Error ? e.message : String(e));
   }
@@ -234,7 +247,7 @@ export const encodingBuiltins: BuiltinDefinition[] = [
     result: T.boolean,
     impl: (args) => {
       try {
-        yamlParse(str('yaml.is_valid', args, 0));
+        yamlFirstDocument(str('yaml.is_valid', args, 0));
         return true;
       } catch {
         return false;

@@ -18,6 +18,7 @@ import './units.js';
 import './net.js';
 import './semver.js';
 import './crypto.js';
+import './jwt.js';
 import './misc.js';
 
 export {
