@@ -15,7 +15,7 @@ export default class Up extends BaseCommand<typeof Up> {
   static description = `The daemon proxies LLM traffic on localhost (127.0.0.1:4141 by default), applies policy, and records
 cost and audit data. It keeps running after this command exits; stop it with \`warden down\`.
 For a foreground daemon (systemd, launchd, containers) use \`warden daemon run\`.`;
-  static examples = ['<%= config.bin %> up', '<%= config.bin %> up --port 8080', 'WARDEN_HOME=/tmp/w <%= config.bin %> up --json'];
+  static examples = ['<%= config.bin %> up', '<%= config.bin %> up --port 8080', 'WARDEN_HOME=$HOME/.warden-scratch <%= config.bin %> up --json'];
   static flags = {
     port: Flags.integer({ description: 'port to listen on (default: server.port in config, 4141)', min: 0, max: 65535 }),
     host: Flags.string({ description: 'address to bind (default 127.0.0.1; keep it loopback unless you know why)' }),

@@ -13,7 +13,8 @@ export interface ConformanceModule {
   wantErrorCode?: string;
 }
 
-function yamlFiles(dir: string): string[] {
+/** Every .yaml/.yml file below `dir`, sorted; none when `dir` does not exist. */
+export function yamlFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
   const out: string[] = [];
   for (const name of readdirSync(dir).sort()) {

@@ -1,7 +1,7 @@
 // Runs regorus' interpreter cases (../shared/conformance/regorus) the way regorus' YAML harness
 // does: want_result is the query's value (bindings, or the expression values), `error` a substring,
 // `no_result` undefined, `strict` (default true) strict builtin errors, `skip: true` skipped.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { isWardenError, type WardenError } from '../../../../src/core/errors.js';
@@ -9,8 +9,8 @@ import { compileModules } from '../../../../src/core/policy/rego/compile.js';
 import { evalQuery, type ResultRow } from '../../../../src/core/policy/rego/eval.js';
 import { parseModule } from '../../../../src/core/policy/rego/parser.js';
 import { ObjectValue, SetValue, equals, formatValue, fromJson, type Value } from '../../../../src/core/policy/rego/value.js';
-import { CONFORMANCE_ROOT } from './conformance-modules.js';
 import type { CaseResult } from './conformance-runner.js';
+import { CONFORMANCE_ROOT, yamlFiles } from './conformance-modules.js';
 
 export const REGORUS_ROOT = join(CONFORMANCE_ROOT, '..', 'regorus');
 
@@ -61,16 +61,6 @@ interface YamlCase {
   [key: string]: unknown;
 }
 
-function yamlFiles(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...yamlFiles(p));
-    else if (name.endsWith('.yaml') || name.endsWith('.yml')) out.push(p);
-  }
-  return out;
-}
 
 function many(v: unknown): unknown[] | undefined {
   if (v !== null && typeof v === 'object' && !Array.isArray(v)) {

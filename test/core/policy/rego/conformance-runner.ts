@@ -1,7 +1,7 @@
 // Runs OPA's YAML conformance cases (../shared/conformance/opa/{v1,v0}) the way OPA's own runner does
 // (binding rows as a set, sort_bindings, want_error[_code], strict_error), and regorus' cases
 // (../shared/conformance/regorus) the way its harness does: the query's value, `error`, `no_result`.
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { isWardenError, type WardenError } from '../../../../src/core/errors.js';
@@ -19,7 +19,7 @@ import {
   ObjectValue,
   type Value,
 } from '../../../../src/core/policy/rego/value.js';
-import { CONFORMANCE_ROOT } from './conformance-modules.js';
+import { CONFORMANCE_ROOT, yamlFiles } from './conformance-modules.js';
 
 export type CaseStatus = 'pass' | 'fail' | 'error' | 'skip';
 
@@ -85,16 +85,6 @@ interface YamlCase {
   strict_error?: boolean;
 }
 
-function yamlFiles(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...yamlFiles(p));
-    else if (name.endsWith('.yaml') || name.endsWith('.yml')) out.push(p);
-  }
-  return out;
-}
 
 /** Every case under `<CONFORMANCE_ROOT>/<version>`; ids are the notes, made unique with `#n`. */
 export function loadCases(version: SuiteVersion = 'v1'): ConformanceCase[] {
