@@ -8,6 +8,7 @@ import {
   createBuiltinContext,
   invoke,
   type BuiltinContext,
+  type BuiltinDefinition,
 } from './builtins/index.js';
 import {
   QUERY_FILE,
@@ -194,6 +195,79 @@ function lookup(v: Value, key: Value): Value | undefined {
   return undefined;
 }
 
+/** A call term's operator resolved once per policy: name, arity, and its function node or builtin. */
+interface CallInfo {
+  readonly name: string;
+  readonly member: boolean;
+  readonly arity: number | undefined;
+  /** The function's node (data.* calls with a function there). */
+  readonly node: RuleNode | undefined;
+  readonly def: BuiltinDefinition | undefined;
+}
+
+const callInfoCache = new WeakMap<CallTerm, { policy: CompiledPolicy; info: CallInfo }>();
+const nodeNames = new WeakMap<RuleNode, string>();
+
+function nodeName(node: RuleNode): string {
+  let s = nodeNames.get(node);
+  if (s === undefined) {
+    s = node.path.join('.');
+    nodeNames.set(node, s);
+  }
+  return s;
+}
+
+const NO_VARS: readonly string[] = [];
+const testCache = new WeakMap<Expr, { policy: CompiledPolicy; ok: boolean }>();
+const fastCache = new WeakMap<Term, readonly string[] | null>();
+
+/**
+ * The variables that must be bound for `t` to have at most one value computable directly
+ * (Evaluator.evalOne), or null when it never is (comprehensions, composites with variables).
+ */
+function fastVars(t: Term): readonly string[] | null {
+  const hit = fastCache.get(t);
+  if (hit !== undefined) return hit;
+  let out: string[] | null = [];
+  const addAll = (x: Term): void => {
+    if (out === null) return;
+    const v = fastVars(x);
+    if (v === null) out = null;
+    else for (const n of v) if (!out.includes(n)) out.push(n);
+  };
+  switch (t.type) {
+    case 'null':
+    case 'boolean':
+    case 'string':
+    case 'number':
+      break;
+    case 'var':
+      if (t.name !== 'input') out.push(t.name);
+      break;
+    case 'ref': {
+      const head = t.terms[0];
+      if (head.type === 'var') {
+        if (head.name !== 'input' && head.name !== 'data') out.push(head.name);
+      } else addAll(head);
+      for (let i = 1; i < t.terms.length; i++) addAll(t.terms[i]);
+      break;
+    }
+    case 'call':
+      for (const a of t.args) addAll(a);
+      break;
+    case 'array':
+    case 'set':
+    case 'object':
+      if (groundValue(t) === undefined) out = null;
+      break;
+    default:
+      out = null;
+  }
+  const res: readonly string[] | null = out === null ? null : (out as string[]).length === 0 ? NO_VARS : out;
+  fastCache.set(t, res);
+  return res;
+}
+
 class Evaluator {
   private ctx: Ctx;
   private steps = 0;
@@ -237,8 +311,40 @@ class Evaluator {
   // Bodies and expressions
 
   evalBody(body: Body, i: number, f: Frame, k: K): boolean {
+    // Expressions that only test (bind nothing, at most one value) run in a loop.
+    for (; i < body.length; i++) {
+      const e = body[i];
+      if (!this.isTest(e, f)) break;
+      this.tick();
+      this.loc = e.location;
+      const r = this.evalOne(e.value as Term, f);
+      if ((r !== undefined && r !== false) === (e.negated === true)) return false;
+    }
     if (i === body.length) return k();
     return this.evalExpr(body[i], f, () => this.evalBody(body, i + 1, f, k));
+  }
+
+  /** Whether evalExpr on `e` amounts to one evalOne of its term (no `with`, no unification). */
+  private isTest(e: Expr, f: Frame): boolean {
+    let hit = testCache.get(e);
+    if (hit === undefined || hit.policy !== this.policy) {
+      hit = { policy: this.policy, ok: this.testShape(e) };
+      testCache.set(e, hit);
+    }
+    return hit.ok && this.canFast(e.value as Term, f);
+  }
+
+  private testShape(e: Expr): boolean {
+    if (e.with.length) return false;
+    const v = e.value;
+    if (v.type === 'some' || v.type === 'every' || v.type === 'body') return false;
+    if (v.type === 'call') {
+      const name = operatorName(v.operator);
+      if (name === undefined || name === 'eq' || name === 'assign' || name === 'print') return false;
+      const arity = this.callInfo(v).arity;
+      if (arity !== undefined && arity >= 0 && v.args.length === arity + 1) return false;
+    }
+    return true;
   }
 
   evalExpr(e: Expr, f: Frame, k: K, onValue?: (v: Value) => void): boolean {
@@ -275,6 +381,14 @@ class Evaluator {
       const name = operatorName(v.operator);
       if (name === 'eq' || name === 'assign') return this.unify(v.args[0], v.args[1], f, k);
       if (name === 'print') return this.evalPrint(v, f, k);
+      const info = this.callInfo(v);
+      const arity = info.arity;
+      if (!(arity !== undefined && arity >= 0 && v.args.length === arity + 1) && this.canFast(v, f)) {
+        const r = this.evalOne(v, f);
+        if (r === undefined || r === false) return false;
+        onValue?.(r);
+        return k();
+      }
       return this.evalCall(v, f, true, (r) => {
         if (r === false) return false;
         onValue?.(r);
@@ -491,8 +605,12 @@ class Evaluator {
       }
       return false;
     }
-    if (pa) return this.evalTerm(b, f, (v) => this.unifyValue(a, v, f, k));
-    return this.evalTerm(a, f, (v) => this.unifyValue(b, v, f, k));
+    const [src, dst] = pa ? [b, a] : [a, b];
+    if (this.canFast(src, f)) {
+      const v = this.evalOne(src, f);
+      return v === undefined ? false : this.unifyValue(dst, v, f, k);
+    }
+    return this.evalTerm(src, f, (v) => this.unifyValue(dst, v, f, k));
   }
 
   /** Matches term `t` against value `v`, binding its unbound vars. */
@@ -531,6 +649,10 @@ class Evaluator {
       }
       default:
         break;
+    }
+    if (this.canFast(t, f)) {
+      const x = this.evalOne(t, f);
+      return x !== undefined && equals(x, v) ? k() : false;
     }
     return this.evalTerm(t, f, (x) => (equals(x, v) ? k() : false));
   }
@@ -639,12 +761,116 @@ class Evaluator {
         );
         return k(out);
       }
-      case 'call':
+      case 'call': {
+        if (this.canFast(t, f)) {
+          const v = this.evalOne(t, f);
+          return v === undefined ? false : k(v);
+        }
         return this.evalCall(t, f, false, k);
+      }
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Direct evaluation: terms that have at most one value under `f` (no unbound vars to iterate,
+  // no comprehensions) are computed without continuations, in the same order as evalTerm.
+
+  /** Whether `t` has at most one value under `f` and evalOne can compute it. */
+  private canFast(t: Term, f: Frame): boolean {
+    const need = fastVars(t);
+    if (need === null) return false;
+    for (let i = 0; i < need.length; i++) if (!f.has(need[i])) return false;
+    return true;
+  }
+
+  /** The value of a term canFast accepted (undefined when it has none). */
+  private evalOne(t: Term, f: Frame): Value | undefined {
+    switch (t.type) {
+      case 'null':
+      case 'boolean':
+      case 'string':
+      case 'number':
+        return literal(t);
+      case 'var': {
+        const v = f.get(t.name);
+        return v !== undefined ? v : this.ctx.input;
+      }
+      case 'ref': {
+        const terms = t.terms;
+        const head = terms[0];
+        if (head.type === 'var' && !f.has(head.name)) {
+          if (head.name === 'data') return this.walkDataOne(this.policy.root, this.ctx.data, terms, 1, f);
+          const input = this.ctx.input;
+          return input === undefined ? undefined : this.walkValueOne(input, terms, 1, f, false);
+        }
+        const v = this.evalOne(head, f);
+        return v === undefined ? undefined : this.walkValueOne(v, terms, 1, f, false);
+      }
+      case 'call': {
+        const info = this.callInfo(t);
+        const args = t.args;
+        const vals: Value[] = new Array(args.length);
+        for (let i = 0; i < args.length; i++) {
+          const v = this.evalOne(args[i], f);
+          if (v === undefined) return undefined;
+          vals[i] = v;
+        }
+        if (info.member) {
+          const d = vals[vals.length - 1];
+          let found = false;
+          this.iterate(d, (key, val) => {
+            found = vals.length === 2 ? equals(val, vals[0]) : equals(key, vals[0]) && equals(val, vals[1]);
+            return found;
+          });
+          return found;
+        }
+        return this.callResolved(info, vals, t.location);
+      }
+      default:
+        return groundValue(t);
+    }
+  }
+
+  private walkValueOne(v: Value, terms: readonly Term[], i: number, f: Frame, fromData: boolean): Value | undefined {
+    let cur = v;
+    for (; i < terms.length; i++) {
+      const key = this.evalOne(terms[i], f);
+      if (key === undefined) return undefined;
+      let x = lookup(cur, key);
+      if (x === undefined && fromData && cur instanceof ObjectValue && typeof key === 'number' && Number.isInteger(key)) {
+        x = cur.get(String(key));
+      }
+      if (x === undefined) return undefined;
+      cur = x;
+    }
+    return cur;
+  }
+
+  private walkDataOne(node: RuleNode, base: Value | undefined, terms: readonly Term[], i: number, f: Frame): Value | undefined {
+    for (;;) {
+      if (node.rules.length || node.defaultRule || this.isOverridden(node)) {
+        const v = this.nodeValue(node, base);
+        return v === undefined ? undefined : this.walkValueOne(v, terms, i, f, true);
+      }
+      if (i === terms.length) return this.nodeValue(node, base);
+      const key = this.evalOne(terms[i], f);
+      if (key === undefined) return undefined;
+      const name = typeof key === 'string' ? key : typeof key === 'number' && Number.isInteger(key) ? String(key) : undefined;
+      const child = name === undefined ? undefined : node.children.get(name);
+      let sub = base instanceof ObjectValue ? base.get(key) : undefined;
+      if (sub === undefined && name !== undefined && typeof key !== 'string' && base instanceof ObjectValue) sub = base.get(name);
+      if (!child) return sub === undefined ? undefined : this.walkValueOne(sub, terms, i + 1, f, true);
+      node = child;
+      base = sub;
+      i++;
     }
   }
 
   private evalRef(t: RefTerm, f: Frame, k: VK): boolean {
+    if (this.canFast(t, f)) {
+      const v = this.evalOne(t, f);
+      return v === undefined ? false : k(v);
+    }
     const head = t.terms[0];
     if (head.type === 'var' && !f.has(head.name)) {
       if (head.name === 'data') return this.walkData(this.policy.root, this.ctx.data, t.terms, 1, f, k);
@@ -691,7 +917,7 @@ class Evaluator {
       const name = typeof key === 'string' ? key : typeof key === 'number' && Number.isInteger(key) ? String(key) : undefined;
       const child = name === undefined ? undefined : node.children.get(name);
       let sub = base instanceof ObjectValue ? base.get(key) : undefined;
-      if (sub === undefined && name !== undefined && base instanceof ObjectValue) sub = base.get(name);
+      if (sub === undefined && name !== undefined && typeof key !== 'string' && base instanceof ObjectValue) sub = base.get(name);
       if (child) return this.walkData(child, sub, terms, i + 1, f, k);
       return sub === undefined ? false : this.walkValue(sub, terms, i + 1, f, k, true);
     });
@@ -870,10 +1096,28 @@ class Evaluator {
   // -------------------------------------------------------------------------------------------
   // Calls
 
-  private evalCall(call: CallTerm, f: Frame, asExpr: boolean, k: VK): boolean {
+  private callInfo(call: CallTerm): CallInfo {
+    const hit = callInfoCache.get(call);
+    if (hit !== undefined && hit.policy === this.policy) return hit.info;
     const name = operatorName(call.operator);
     if (name === undefined) throw located('rego_type_error', 'call operator must be a name', call.location);
-    if (name === 'internal.member_2' || name === 'internal.member_3') {
+    const member = name === 'internal.member_2' || name === 'internal.member_3';
+    const node = name.startsWith('data.') ? findNode(this.policy, name.split('.')) : undefined;
+    const info: CallInfo = {
+      name,
+      member,
+      arity: this.arityOf(name),
+      node: node && node.arity !== undefined ? node : undefined,
+      def: name.startsWith('data.') ? undefined : this.policy.builtins.get(name),
+    };
+    callInfoCache.set(call, { policy: this.policy, info });
+    return info;
+  }
+
+  private evalCall(call: CallTerm, f: Frame, asExpr: boolean, k: VK): boolean {
+    const info = this.callInfo(call);
+    const name = info.name;
+    if (info.member) {
       return this.evalArgs(call.args, 0, [], f, (vals) => {
         const d = vals[vals.length - 1];
         let found = false;
@@ -884,18 +1128,32 @@ class Evaluator {
         return k(found);
       });
     }
-    const arity = this.arityOf(name);
+    const arity = info.arity;
     if (asExpr && arity !== undefined && arity >= 0 && call.args.length === arity + 1) {
       const out = call.args[arity];
       return this.evalArgs(call.args.slice(0, arity), 0, [], f, (vals) => {
-        const r = this.callValue(name, vals, call.location);
+        const r = this.callResolved(info, vals, call.location);
         return r === undefined ? false : this.unifyValue(out, r, f, () => k(true));
       });
     }
     return this.evalArgs(call.args, 0, [], f, (vals) => {
-      const r = this.callValue(name, vals, call.location);
+      const r = this.callResolved(info, vals, call.location);
       return r === undefined ? false : k(r);
     });
+  }
+
+  /** callValue with the operator resolved ahead (no name lookups unless mocks are in force). */
+  private callResolved(info: CallInfo, vals: Value[], loc: Location): Value | undefined {
+    if (this.ctx.mocks.size !== 0) return this.callValue(info.name, vals, loc);
+    if (info.node !== undefined) return this.callFunction(info.node, vals);
+    const def = info.def;
+    if (def === undefined) return this.callValue(info.name, vals, loc);
+    try {
+      return invoke(def, vals, this.bctx);
+    } catch (e) {
+      if (e instanceof BuiltinError) throw located(e.code, e.message, this.loc ?? loc);
+      throw e;
+    }
   }
 
   private arityOf(name: string): number | undefined {
@@ -905,6 +1163,12 @@ class Evaluator {
   }
 
   private evalArgs(args: readonly Term[], i: number, vals: Value[], f: Frame, k: (vals: Value[]) => boolean): boolean {
+    // Single-valued arguments directly; the rest (and backtracking) through continuations.
+    for (; i < args.length && this.canFast(args[i], f); i++) {
+      const v = this.evalOne(args[i], f);
+      if (v === undefined) return false;
+      vals[i] = v;
+    }
     if (i === args.length) return k(vals.slice());
     return this.evalTerm(args[i], f, (v) => {
       vals[i] = v;
@@ -941,7 +1205,7 @@ class Evaluator {
   }
 
   private callFunction(node: RuleNode, vals: Value[]): Value | undefined {
-    const key = `${node.path.join('.')}\0${String(keyOf(vals))}`;
+    const key = `${nodeName(node)}\0${String(keyOf(vals))}`;
     const memo = this.ctx.fnMemo;
     if (memo.has(key)) return memo.get(key);
     let result: Value | undefined;

@@ -19,8 +19,12 @@ function numbers(name: string, args: Value[]): RegoNumber[] {
   return xs as RegoNumber[];
 }
 
+const SURROGATE = /[\uD800-\uDFFF]/;
+
 function countOf(v: Value): number | undefined {
   if (typeof v === 'string') {
+    // Code points: the UTF-16 length unless the string holds surrogates.
+    if (!SURROGATE.test(v)) return v.length;
     let n = 0;
     for (const _ of v) n++;
     return n;

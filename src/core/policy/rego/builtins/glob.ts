@@ -5,7 +5,7 @@
 import { typeName, type ArrayValue, type Value } from '../value.js';
 import { str } from './args.js';
 import { compileRegex } from './regex.js';
-import { T, builtinError, defaultRegistry, operandTypeError, typeError, type BuiltinDefinition } from './registry.js';
+import { BuiltinError, T, builtinError, defaultRegistry, operandTypeError, typeError, type BuiltinDefinition } from './registry.js';
 
 const NAME = 'glob.match';
 
@@ -83,6 +83,10 @@ export function globQuoteMeta(s: string): string {
   return s.replace(/[*?\\[\]{}]/g, '\\$&');
 }
 
+/** Process-wide bounded cache of compiled globs (or their translation error), by delimiters + pattern. */
+const GLOB_CACHE_MAX = 512;
+const globCache = new Map<string, ReturnType<typeof compileRegex> | string>();
+
 function delimitersOf(v: Value): string[] {
   if (v === null) return [];
   if (!Array.isArray(v)) throw operandTypeError(NAME, 2, v, 'array', 'null');
@@ -104,13 +108,20 @@ export const globBuiltins: BuiltinDefinition[] = [
       const pattern = str(NAME, args, 0);
       const delims = delimitersOf(args[1]);
       const value = str(NAME, args, 2);
-      let source: string;
-      try {
-        source = globToRegex(pattern, delims);
-      } catch (e) {
-        throw builtinError(NAME, (e as Error).message);
+      const key = `${delims.length}:${delims.join('')}${pattern}`;
+      let hit = globCache.get(key);
+      if (hit === undefined) {
+        try {
+          hit = compileRegex(NAME, globToRegex(pattern, delims));
+        } catch (e) {
+          if (e instanceof BuiltinError) throw e;
+          hit = (e as Error).message;
+        }
+        if (globCache.size >= GLOB_CACHE_MAX) globCache.delete(globCache.keys().next().value as string);
+        globCache.set(key, hit);
       }
-      return compileRegex(NAME, source).test(value);
+      if (typeof hit === 'string') throw builtinError(NAME, hit);
+      return hit.test(value);
     },
   },
   {
