@@ -1,10 +1,24 @@
 // Reads the `modules:` entries of OPA's YAML conformance cases from ../shared/conformance at test
 // time (the cases are not copied into this repository).
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 
-export const CONFORMANCE_ROOT = join(process.cwd(), '..', 'shared', 'conformance', 'opa');
+const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
+/** OPA's, regorus' and ast-grep's public test data: beside the repository (../shared) in CI. */
+export const SHARED_CONFORMANCE = process.env.WARDEN_CONFORMANCE_DIR ?? join(REPO_ROOT, '..', 'shared', 'conformance');
+export const CONFORMANCE_ROOT = join(SHARED_CONFORMANCE, 'opa');
+
+/**
+ * True in a clone that has no ../shared beside it (the data is not ours to copy in): the suites that
+ * read it are skipped, with this reason printed. In CI (CI=true) the data must be there, so a missing
+ * directory fails those suites instead of skipping them.
+ */
+export const CONFORMANCE_MISSING = !existsSync(CONFORMANCE_ROOT) && process.env.CI !== 'true';
+if (CONFORMANCE_MISSING) {
+  process.stderr.write(`conformance data not found at ${SHARED_CONFORMANCE}: its suites are skipped (set WARDEN_CONFORMANCE_DIR)\n`);
+}
 
 export interface ConformanceModule {
   /** `<file>#<case note>#<index>` */
