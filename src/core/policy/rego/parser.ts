@@ -1009,6 +1009,26 @@ class Parser {
     }
   }
 
+  /**
+   * Just inside `[` or `{`: a leading comma rules out a comprehension; then one term is tried (the
+   * caller decides, from what follows it, between a literal and a comprehension, and may rewind to `s`).
+   */
+  private collectionHead(): { potentialComprehension: boolean; s: State; head: Term | undefined } {
+    let potentialComprehension = true;
+    if (this.isP(this.tok, ',')) {
+      potentialComprehension = false;
+      this.advance();
+    }
+    const s = this.save();
+    let head: Term | undefined;
+    try {
+      head = this.parseTerm();
+    } catch (err) {
+      if (!(err instanceof Fail)) throw err;
+    }
+    return { potentialComprehension, s, head };
+  }
+
   private parseArray(): Term {
     const open = this.advance();
     const loc = this.locOf(open);
@@ -1016,19 +1036,8 @@ class Parser {
       this.advance();
       return { type: 'array', items: [], location: loc };
     }
-    let potentialComprehension = true;
-    if (this.isP(this.tok, ',')) {
-      potentialComprehension = false;
-      this.advance();
-    }
-    const s = this.save();
     // A single term first: `[a | b]` is a comprehension, not an array holding `a | b`.
-    let head: Term | undefined;
-    try {
-      head = this.parseTerm();
-    } catch (err) {
-      if (!(err instanceof Fail)) throw err;
-    }
+    const { potentialComprehension, s, head } = this.collectionHead();
     if (head) {
       if (this.isP(this.tok, ']')) {
         this.advance();
@@ -1055,18 +1064,7 @@ class Parser {
       this.advance();
       return { type: 'object', items: [], location: loc };
     }
-    let potentialComprehension = true;
-    if (this.isP(this.tok, ',')) {
-      potentialComprehension = false;
-      this.advance();
-    }
-    const s = this.save();
-    let head: Term | undefined;
-    try {
-      head = this.parseTerm();
-    } catch (err) {
-      if (!(err instanceof Fail)) throw err;
-    }
+    const { potentialComprehension, s, head } = this.collectionHead();
     if (head) {
       if (this.isP(this.tok, '|') && potentialComprehension) {
         this.advance();
@@ -1079,9 +1077,9 @@ class Parser {
       if (this.isP(this.tok, ':')) return this.parseObject(head, potentialComprehension, loc);
     }
     this.restore(s);
-    head = this.parseTermInfixCallInList();
-    if (this.isP(this.tok, '}') || this.isP(this.tok, ',')) return this.parseSetRest(head, loc);
-    if (this.isP(this.tok, ':')) return this.parseObject(head, potentialComprehension, loc);
+    const item = this.parseTermInfixCallInList();
+    if (this.isP(this.tok, '}') || this.isP(this.tok, ',')) return this.parseSetRest(item, loc);
+    if (this.isP(this.tok, ':')) return this.parseObject(item, potentialComprehension, loc);
     return this.fail('non-terminated set');
   }
 
