@@ -344,6 +344,16 @@ export class KeyProbe {
   }
 }
 
+/**
+ * An event's type: its `event:` line, or for servers that omit it, the payload's `type` field (then
+ * the parsed payload comes back too, so the caller need not parse it again).
+ */
+export function eventType(ev: SseRawEvent): { type: string | undefined; json: unknown } {
+  if (ev.event !== undefined) return { type: ev.event, json: undefined };
+  const json = parseJson(ev.data);
+  return { type: isRecord(json) && typeof json.type === 'string' ? json.type : undefined, json };
+}
+
 export function parseJson(buf: Buffer): unknown {
   try {
     return JSON.parse(buf.toString('utf8'));

@@ -1,7 +1,7 @@
 // The Anthropic Messages API adapter: `x-api-key` auth, the client's `anthropic-version` and
 // `anthropic-beta` passed through untouched, usage from message bodies and message streams.
 import type { SseRawEvent } from '../sse.js';
-import { StreamHandler, count, createSseTap, InertHandler, isRecord, parseJson, zeroUsage } from '../tap.js';
+import { StreamHandler, count, createSseTap, eventType, InertHandler, isRecord, parseJson, zeroUsage } from '../tap.js';
 import { assertServes, baseHeaders, bodyBytes, headerValue, resolveBase } from '../request.js';
 import type { BuildRequestInput, Endpoint, ModelEntry, NormalizedUsage, ProviderAdapter, StreamTap, UpstreamRequest } from '../types.js';
 
@@ -122,12 +122,7 @@ class MessagesStreamHandler extends StreamHandler {
   }
 
   onEvent(ev: SseRawEvent): boolean {
-    let type = ev.event;
-    let json: unknown;
-    if (type === undefined) {
-      json = parseJson(ev.data);
-      type = isRecord(json) && typeof json.type === 'string' ? json.type : undefined;
-    }
+    let { type, json } = eventType(ev);
     switch (type) {
       case 'content_block_delta':
         this.text.add(ev.data);

@@ -9,6 +9,7 @@ import {
   StreamHandler,
   count,
   createSseTap,
+  eventType,
   isRecord,
   parseJson,
 } from '../tap.js';
@@ -216,13 +217,8 @@ class ResponsesStreamHandler extends StreamHandler {
   }
 
   onEvent(ev: SseRawEvent): boolean {
-    let type = ev.event;
-    let json: unknown;
-    if (type === undefined) {
-      // Servers that omit `event:` lines still put the type in the payload.
-      json = parseJson(ev.data);
-      type = isRecord(json) && typeof json.type === 'string' ? json.type : undefined;
-    }
+    // Servers that omit `event:` lines still put the type in the payload.
+    let { type, json } = eventType(ev);
     if (type === undefined) return false;
     if (RESPONSES_TEXT_EVENTS.has(type)) {
       this.text.add(ev.data);
