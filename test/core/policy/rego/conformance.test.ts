@@ -75,6 +75,8 @@ for (const suite of suites) {
     process.stdout.write(`${formatReport(report, suite.name)}\nreport: ${reportPath}\n`);
     const wording = report.results.filter((r) => r.status === 'fail' && r.detail?.startsWith('want error containing')).length;
     if (wording) process.stdout.write(`${suite.name}: ${wording} of the failures raise an error whose text differs from the expected substring\n`);
+    const byCode = report.results.filter((r) => r.status === 'pass' && r.detail?.includes('regorus words it')).length;
+    if (byCode) process.stdout.write(`${suite.name}: ${byCode} passing error cases matched on OPA's error code, regorus' own wording aside (REGORUS_WORDING)\n`);
     if (newlyPassing.length) {
       process.stdout.write(`${newlyPassing.length} passing cases are not in ${suite.expectedFile}:\n  ${newlyPassing.join('\n  ')}\n`);
     }
