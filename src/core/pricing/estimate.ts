@@ -1,6 +1,7 @@
 // Token estimates for when exact usage is missing (before a request is sent, or when a stream is
 // cut before its usage arrives): the text a request carries per endpoint, counted with o200k_base.
 import { createRequire } from 'node:module';
+import { walkPrompt, type PromptVisitor, type TextOwner } from '../providers/prompt-walk.js';
 import type { Endpoint, NormalizedUsage } from '../providers/types.js';
 
 /** promptText never returns more than this many characters. */
@@ -64,11 +65,23 @@ function countBounded(text: string): number {
 }
 
 /** Collects text pieces up to a character cap, still counting the characters past it. */
-class TextSink {
+class TextSink implements PromptVisitor {
   readonly parts: string[] = [];
   kept = 0;
   total = 0;
   messages = 0;
+
+  text(_owner: TextOwner, _key: string | number, value: string): void {
+    this.add(value);
+  }
+
+  message(): void {
+    this.messages++;
+  }
+
+  json(v: unknown): void {
+    this.addJson(v);
+  }
 
   add(s: unknown): void {
     if (typeof s !== 'string' || s.length === 0) return;
@@ -95,7 +108,7 @@ class TextSink {
     }
   }
 
-  text(): string {
+  joined(): string {
     return this.parts.join('\n').slice(0, PROMPT_TEXT_CAP);
   }
 }
@@ -112,67 +125,6 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function asArray(v: unknown): unknown[] {
-  return Array.isArray(v) ? v : [];
-}
-
-/** Text of an OpenAI content value: a string, or parts of which `text`/`input_text`/`refusal` carry text. */
-function addOpenAIContent(sink: TextSink, content: unknown): void {
-  if (typeof content === 'string') return sink.add(content);
-  for (const part of asArray(content)) {
-    if (typeof part === 'string') sink.add(part);
-    else if (isRecord(part)) {
-      sink.add(part.text);
-      sink.add(part.refusal);
-    }
-  }
-}
-
-function collectChat(sink: TextSink, body: Record<string, unknown>): void {
-  for (const m of asArray(body.messages)) {
-    if (!isRecord(m)) continue;
-    sink.messages++;
-    addOpenAIContent(sink, m.content);
-    for (const call of asArray(m.tool_calls)) {
-      if (!isRecord(call) || !isRecord(call.function)) continue;
-      sink.add(call.function.name);
-      sink.add(call.function.arguments);
-    }
-    if (isRecord(m.function_call)) sink.add(m.function_call.arguments);
-  }
-  sink.addJson(body.tools);
-  sink.addJson(body.functions);
-}
-
-/** Responses API input items: messages, function calls and their outputs, reasoning summaries. */
-function collectResponses(sink: TextSink, body: Record<string, unknown>): void {
-  sink.add(body.instructions);
-  if (typeof body.input === 'string') {
-    sink.messages++;
-    sink.add(body.input);
-  }
-  for (const item of asArray(body.input)) {
-    if (typeof item === 'string') {
-      sink.add(item);
-      continue;
-    }
-    if (!isRecord(item)) continue;
-    sink.messages++;
-    addOpenAIContent(sink, item.content);
-    sink.add(item.arguments);
-    if (typeof item.output === 'string') sink.add(item.output);
-    else addOpenAIContent(sink, item.output);
-    for (const s of asArray(item.summary)) if (isRecord(s)) sink.add(s.text);
-  }
-  sink.addJson(body.tools);
-}
-
-/** `prompt`/`input` as a string or a list of strings (token-id arrays carry no text). */
-function collectStrings(sink: TextSink, v: unknown): void {
-  if (typeof v === 'string') return sink.add(v);
-  for (const s of asArray(v)) if (typeof s === 'string') sink.add(s);
-}
-
 /** Count of token ids when an input is given as ids (`[1,2,3]` or `[[1,2],[3]]`). */
 function tokenIdCount(v: unknown): number {
   if (!Array.isArray(v)) return 0;
@@ -184,60 +136,15 @@ function tokenIdCount(v: unknown): number {
   return n;
 }
 
-/** Anthropic content: a string or blocks (text, thinking, tool_use input, tool_result content). */
-function addAnthropicContent(sink: TextSink, content: unknown): void {
-  if (typeof content === 'string') return sink.add(content);
-  for (const block of asArray(content)) {
-    if (!isRecord(block)) continue;
-    sink.add(block.text);
-    sink.add(block.thinking);
-    if (block.type === 'tool_use') {
-      sink.add(block.name);
-      sink.addJson(block.input);
-    }
-    if (block.type === 'tool_result') addAnthropicContent(sink, block.content);
-  }
-}
-
-function collectMessages(sink: TextSink, body: Record<string, unknown>): void {
-  addAnthropicContent(sink, body.system);
-  for (const m of asArray(body.messages)) {
-    if (!isRecord(m)) continue;
-    sink.messages++;
-    addAnthropicContent(sink, m.content);
-  }
-  sink.addJson(body.tools);
-}
-
 function collect(endpoint: Endpoint, body: unknown): TextSink {
   const sink = new TextSink();
-  if (!isRecord(body)) return sink;
-  switch (endpoint) {
-    case 'chat.completions':
-      collectChat(sink, body);
-      break;
-    case 'responses':
-      collectResponses(sink, body);
-      break;
-    case 'completions':
-      collectStrings(sink, body.prompt);
-      break;
-    case 'embeddings':
-      collectStrings(sink, body.input);
-      break;
-    case 'messages':
-    case 'messages.count_tokens':
-      collectMessages(sink, body);
-      break;
-    case 'models':
-      break;
-  }
+  walkPrompt(endpoint, body, sink);
   return sink;
 }
 
 /** The text a request sends to the model, newline-joined, at most PROMPT_TEXT_CAP characters. */
 export function promptText(endpoint: Endpoint, body: unknown): string {
-  return collect(endpoint, body).text();
+  return collect(endpoint, body).joined();
 }
 
 export interface EstimateUsageInput {
@@ -253,7 +160,7 @@ export interface EstimateUsageInput {
  */
 export function estimateUsage({ endpoint, body, outputText = '' }: EstimateUsageInput): NormalizedUsage {
   const sink = collect(endpoint, body);
-  const kept = sink.text();
+  const kept = sink.joined();
   let inputTokens = estimateTokens(kept);
   // Text beyond the cap is charged at the rate measured on what was kept.
   if (sink.total > sink.kept && kept.length > 0) inputTokens = Math.round(inputTokens * (sink.total / sink.kept));
