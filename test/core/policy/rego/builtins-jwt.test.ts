@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { compileModules } from '../../../../src/core/policy/rego/compile.js';
 import { evalQuery } from '../../../../src/core/policy/rego/eval.js';
 import { parseModule } from '../../../../src/core/policy/rego/parser.js';
-import { ObjectValue, toJson, type Value } from '../../../../src/core/policy/rego/value.js';
+import { ObjectValue, fromJson, toJson, type Value } from '../../../../src/core/policy/rego/value.js';
 import { call, callIn, errorOf, lax, strict } from './builtins-helpers.js';
 
 // Tokens are made here with node:crypto; certificates are built as DER and self-signed with the
@@ -289,5 +289,117 @@ claims := payload if {
       }).map((r) => obj(r.bindings.x));
     expect(at(1999n)).toEqual([{ sub: 'alice', exp: 2000 }]);
     expect(at(2000n)).toEqual([]);
+  });
+});
+
+// RFC 7515 appendix A.1/A.2 keys and the tokens OPA's own conformance cases expect for them
+// (v1/test/cases/testdata/v1/jwtencodesign*), plus OPA's EdDSA case: deterministic algorithms, so
+// the whole token is compared.
+const RFC_OCT = { kty: 'oct', k: 'AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow' };
+const RFC_RSA = {
+  kty: 'RSA',
+  e: 'AQAB',
+  n: 'ofgWCuLjybRlzo0tZWJjNiuSfb4p4fAkd_wWJcyQoTbji9k0l8W26mPddxHmfHQp-Vaw-4qPCJrcS2mJPMEzP1Pt0Bm4d4QlL-yRT-SFd2lZS-pCgNMsD1W_YpRPEwOWvG6b32690r2jZ47soMZo9wGzjb_7OMg0LOL-bSf63kpaSHSXndS5z5rexMdbBYUsLA9e-KXBdQOS-UTo7WTBEMa2R2CapHg665xsmtdVMTBQY4uDZlxvb3qCo5ZwKh9kG4LT6_I5IhlJH7aGhyxXFvUK-DWNmoudF8NAco9_h9iaGNj8q2ethFkMLs91kzk2PAcDTW9gb54h4FRWyuXpoQ',
+  d: 'Eq5xpGnNCivDflJsRQBXHx1hdR1k6Ulwe2JZD50LpXyWPEAeP88vLNO97IjlA7_GQ5sLKMgvfTeXZx9SE-7YwVol2NXOoAJe46sui395IW_GO-pWJ1O0BkTGoVEn2bKVRUCgu-GjBVaYLU6f3l9kJfFNS3E0QbVdxzubSu3Mkqzjkn439X0M_V51gfpRLI9JYanrC4D4qAdGcopV_0ZHHzQlBjudU2QvXt4ehNYTCBr6XCLQUShb1juUO1ZdiYoFaFQT5Tw8bGUl_x_jTj3ccPDVZFD9pIuhLhBOneufuBiB4cS98l2SR_RQyGWSeWjnczT0QU91p1DhOVRuOopznQ',
+  p: '4BzEEOtIpmVdVEZNCqS7baC4crd0pqnRH_5IB3jw3bcxGn6QLvnEtfdUdiYrqBdss1l58BQ3KhooKeQTa9AB0Hw_Py5PJdTJNPY8cQn7ouZ2KKDcmnPGBY5t7yLc1QlQ5xHdwW1VhvKn-nXqhJTBgIPgtldC-KDV5z-y2XDwGUc',
+  q: 'uQPEfgmVtjL0Uyyx88GZFF1fOunH3-7cepKmtH4pxhtCoHqpWmT8YAmZxaewHgHAjLYsp1ZSe7zFYHj7C6ul7TjeLQeZD_YwD66t62wDmpe_HlB-TnBA-njbglfIsRLtXlnDzQkv5dTltRJ11BKBBypeeF6689rjcJIDEz9RWdc',
+};
+const RFC_PAYLOAD = {
+  aud: ['bob', 'saul'],
+  exp: 1300819380,
+  'http://example.com/is_root': true,
+  iss: 'joe',
+  privateParams: { private_one: 'one', private_two: 'two' },
+};
+const RFC_PAYLOAD_B64 =
+  'eyJhdWQiOlsiYm9iIiwic2F1bCJdLCJleHAiOjEzMDA4MTkzODAsImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlLCJpc3MiOiJqb2UiLCJwcml2YXRlUGFyYW1zIjp7InByaXZhdGVfb25lIjoib25lIiwicHJpdmF0ZV90d28iOiJ0d28ifX0';
+
+const rv = (x: unknown): Value => fromJson(x);
+
+describe('io.jwt.encode_sign and encode_sign_raw', () => {
+  it('signs HS256 with a JWK oct key, serialising header and payload as compact sorted JSON', () => {
+    expect(call('io.jwt.encode_sign', rv({ typ: 'JWT', alg: 'HS256' }), rv(RFC_PAYLOAD), rv(RFC_OCT))).toBe(
+      `eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.${RFC_PAYLOAD_B64}.-Or2eol8bzly-Ztb0v7_7UkcKBkN_aNNpK33HK0MeOY`,
+    );
+  });
+
+  it('signs RS256 with an RSA JWK, deriving dp, dq and qi when they are absent', () => {
+    expect(call('io.jwt.encode_sign', rv({ alg: 'RS256' }), rv(RFC_PAYLOAD), rv(RFC_RSA))).toBe(
+      `eyJhbGciOiJSUzI1NiJ9.${RFC_PAYLOAD_B64}.kvCjo2z80h4YO3umCn3iayUXEnBGgw-Nk4-cYNPWagW4SAg34nZSonUt9Kpnc5h0s6LpJAnam1xuEezk-2VRPnu05foQdWTDKJAze-9vZ0wr0L_KyXLZaW0vVfehdGpPgJj_FqVfgnc-hXdL0RADfrKjApsrO7oHpv-Ii3u7oKwauzq5oQ2AXt4cp6ahu8VhOBGQiPXtV98Yw3U3NBetMX-I_qR6-UGsN6Z0pRO0bsdk1ANvMiHT6Y04x8nh4kzk5pfv71ACgnxrs1zxwg7YfYzm2tQXGceu7fwI9sqO_jz2c8RvMsg4u8q0js58F-gR1SVjmTyipnXv0tAGzpZnhg`,
+    );
+  });
+
+  it('signs EdDSA with an OKP Ed25519 JWK', () => {
+    const key = { kty: 'OKP', alg: 'EdDSA', crv: 'Ed25519', x: 'wEZFfoAj1rFKTLOOmjJjVZlCHwksuvMb2I5y_hg70E8', d: '9XI34uQzYUJfWhDZf_0nYsLMBRVu8a6dFsy60P8uugk' };
+    expect(call('io.jwt.encode_sign', rv({ alg: 'EdDSA', typ: 'JWT' }), rv(RFC_PAYLOAD), rv(key))).toBe(
+      `eyJhbGciOiJFZERTQSIsInR5cCI6IkpXVCJ9.${RFC_PAYLOAD_B64}.T_X7SzKEehTnRdgYrDobpKO-EqZ0LW3Y-idx16wNHXCL5aiR24h2Ei0pWRHG2X2BYomwbvNwyxPcasgHqs_eBA`,
+    );
+  });
+
+  it('signs the raw header and payload byte for byte (RFC 7515 A.1, A.2)', () => {
+    const header = '{"typ":"JWT",\r\n "alg":"HS256"}';
+    const payload = '{"iss":"joe",\r\n "exp":1300819380,\r\n "http://example.com/is_root":true}';
+    expect(call('io.jwt.encode_sign_raw', header, payload, JSON.stringify(RFC_OCT, null, 1))).toBe(
+      'eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk',
+    );
+    expect(call('io.jwt.encode_sign_raw', '{"alg":"RS256"}', payload, JSON.stringify(RFC_RSA))).toBe(
+      'eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.cC4hiUPoj9Eetdgtv3hF80EGrhuB__dzERat0XF9g2VtQgr9PJbu3XOiZj5RZmh7AAuHIm4Bh-0Qc_lF5YKt_O8W2Fp5jujGbds9uJdbF9CUAr7t1dnZcAcQjbKBYNX4BAynRFdiuB--f_nZLgrnbyTyWzO75vRK5h6xBArLIARNPvkSjtQBMHlb1L07Qe7K0GarZRmB_eSN9383LcOLn6_dO--xi12jzDwusC-eOkHWEsqtFZESc6BfI7noOPqvhJ1phCnvWh6IeYI2w9QOYEUipUTI8np6LbgGY9Fs98rqVt5AXLIhWkWywlVmtVrBp0igcN_IoypGlUPQGe77Rw',
+    );
+  });
+
+  it('accepts a non-JSON payload only when typ is not JWT', () => {
+    const textHeader = '{"typ":"text/plain",\r\n "alg":"HS256"}';
+    expect(call('io.jwt.encode_sign_raw', textHeader, 'e', JSON.stringify(RFC_OCT))).toBe(
+      'eyJ0eXAiOiJ0ZXh0L3BsYWluIiwNCiAiYWxnIjoiSFMyNTYifQ.ZQ.oO8Vnc4Jv7-J231a1bEcQrgXfKbNW-kEvVY7BP1v5rM',
+    );
+    expect(call('io.jwt.encode_sign_raw', textHeader, '', JSON.stringify(RFC_OCT))).toBe(
+      'eyJ0eXAiOiJ0ZXh0L3BsYWluIiwNCiAiYWxnIjoiSFMyNTYifQ..sXoGQMWwM-SmX495-htA7kndgbkwz1PnqsDeY275gnI',
+    );
+    const e = errorOf(() => call('io.jwt.encode_sign_raw', '{"alg":"HS256"}', 'e', JSON.stringify(RFC_OCT)));
+    expect(e.code).toBe('eval_builtin_error');
+    expect(e.message).toBe('io.jwt.encode_sign_raw: type is JWT but payload is not JSON');
+  });
+
+  it('makes ES256, ES384, PS256 and RS512 tokens that verify with the public key', () => {
+    const cases: Array<[string, KeyObject, KeyObject]> = [
+      ['ES256', p256.privateKey, p256.publicKey],
+      ['ES384', p384.privateKey, p384.publicKey],
+      ['PS256', rsaPair.privateKey, rsaPair.publicKey],
+      ['RS512', rsaPair.privateKey, rsaPair.publicKey],
+    ];
+    for (const [alg, priv, pub] of cases) {
+      const t = call('io.jwt.encode_sign', rv({ alg }), rv({ sub: 'alice' }), rv(jwk(priv))) as string;
+      expect(call(`io.jwt.verify_${alg.toLowerCase()}`, t, pemPublic(pub)), alg).toBe(true);
+      expect(obj(call('io.jwt.decode', t)), alg).toEqual([{ alg }, { sub: 'alice' }, expect.any(String)]);
+    }
+  });
+
+  it('signs with the first key of a JWK set and round-trips through decode_verify', () => {
+    const t = call('io.jwt.encode_sign', rv({ alg: 'HS384', kid: 'k1' }), rv({ iss: 'warden' }), rv({ keys: [{ kty: 'oct', k: b64('s3cret') }] }));
+    expect(obj(call('io.jwt.decode_verify', t as Value, rv({ secret: 's3cret', iss: 'warden' })))).toEqual([
+      true,
+      { alg: 'HS384', kid: 'k1' },
+      { iss: 'warden' },
+    ]);
+  });
+
+  it('reports unusable headers and keys as builtin errors, undefined outside strict mode', () => {
+    const payload = rv({ a: 1 });
+    const msg = (h: unknown, k: unknown): string => errorOf(() => call('io.jwt.encode_sign', rv(h), payload, rv(k))).message;
+    expect(msg({ typ: 'JWT' }, RFC_OCT)).toBe("io.jwt.encode_sign: missing or invalid 'alg' header");
+    expect(msg({ alg: 'none' }, RFC_OCT)).toBe('io.jwt.encode_sign: unknown JWS algorithm: none');
+    expect(msg({ alg: 'RS256' }, RFC_OCT)).toBe('io.jwt.encode_sign: failed to sign: RS256 requires a RSA key, got oct');
+    expect(msg({ alg: 'ES256' }, jwk(p256.publicKey))).toBe('io.jwt.encode_sign: failed to sign: ES256 requires a private key');
+    expect(msg({ alg: 'HS256' }, { keys: [] })).toBe('io.jwt.encode_sign: no keys found in JWK set');
+    expect(msg({ alg: 'HS256' }, { kty: 'oct' })).toBe('io.jwt.encode_sign: failed to sign: missing key while signing payload');
+    expect(msg({ alg: 'HS256' }, { kty: 'XYZ' })).toBe('io.jwt.encode_sign: failed to parse JWK: unsupported key type "XYZ"');
+    expect(callIn(lax, 'io.jwt.encode_sign', rv({ alg: 'none' }), payload, rv(RFC_OCT))).toBeUndefined();
+  });
+
+  it('checks encode_sign_raw operand types, the key (operand 3) first', () => {
+    const e = errorOf(() => call('io.jwt.encode_sign_raw', 1, 2, 3));
+    expect(e.code).toBe('eval_type_error');
+    expect(e.message).toBe('io.jwt.encode_sign_raw: operand 3 must be string but got number');
+    expect(errorOf(() => call('io.jwt.encode_sign_raw', 1, '{}', '{}')).message).toBe('io.jwt.encode_sign_raw: operand 1 must be string but got number');
   });
 });

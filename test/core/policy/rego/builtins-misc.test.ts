@@ -6,6 +6,66 @@ import { ObjectValue, SetValue, toJsonText } from '../../../../src/core/policy/r
 
 const sorted = (v: unknown): unknown => (v instanceof SetValue ? v.values() : v);
 
+describe('uuid.parse (google/uuid parsing, OPA field map)', () => {
+  const parse = (s: string): unknown => {
+    const v = call('uuid.parse', s);
+    return v === undefined ? undefined : JSON.parse(toJsonText(v));
+  };
+
+  it('decodes time, node, MAC bits and clock sequence of version 1', () => {
+    expect(parse('b01d0062-a116-11ee-822b-7ab0b9e5e0c0')).toEqual({
+      clocksequence: 555,
+      macvariables: 'local:unicast',
+      nodeid: '7a-b0-b9-e5-e0-c0',
+      time: 1703282931110717000,
+      variant: 'RFC4122',
+      version: 1,
+    });
+    expect(parse('b700c334-a128-11ee-bfff-7ab0b9e5e0c0')).toMatchObject({ clocksequence: 16383, time: 1703290673610834000 });
+  });
+
+  it('adds the DCE id and domain of version 2', () => {
+    expect(parse('000003e8-a129-21ee-ae00-325096b39f47')).toEqual({
+      clocksequence: 11776,
+      domain: 'Person',
+      id: 1000,
+      macvariables: 'local:unicast',
+      nodeid: '32-50-96-b3-9f-47',
+      time: 1703290796079613600,
+      variant: 'RFC4122',
+      version: 2,
+    });
+    expect(parse('000003e8-a129-21ee-ae02-325096b39f47')).toMatchObject({ domain: 'Org' });
+    expect(parse('000003e8-a129-21ee-ae07-335096b39f47')).toMatchObject({ domain: 'Domain7', macvariables: 'local:multicast' });
+  });
+
+  it('gives only version and variant for other versions (v6 and v7 carry no time in OPA)', () => {
+    expect(parse('c6db027c-615c-3b4d-959e-1a917747ca5a')).toEqual({ variant: 'RFC4122', version: 3 });
+    expect(parse('1EC9414C-232A-6B00-B3C8-9E6BDECED846')).toEqual({ variant: 'RFC4122', version: 6 });
+    expect(parse('017F22E2-79B0-7CC3-98C4-DC0C0C07398F')).toEqual({ variant: 'RFC4122', version: 7 });
+    expect(parse('00000000-0000-0000-c000-000000000000')).toEqual({ variant: 'Microsoft', version: 0 });
+    expect(parse('00000000-0000-0000-0000-000000000000')).toEqual({ variant: 'Reserved', version: 0 });
+    expect(parse('00000000-0000-0000-e000-000000000000')).toEqual({ variant: 'Future', version: 0 });
+  });
+
+  it('accepts the braced, urn and 32-digit forms', () => {
+    const want = { variant: 'RFC4122', version: 4 };
+    expect(parse('{a6342df8-7801-469c-b3f3-c5317a0ebdaa}')).toEqual(want);
+    expect(parse('URN:uuid:a6342df8-7801-469c-b3f3-c5317a0ebdaa')).toEqual(want);
+    expect(parse('a6342df87801469cb3f3c5317a0ebdaa')).toEqual(want);
+    expect(parse(callIn(createBuiltinContext({ nowNs: 0n, seed: 3 }), 'uuid.rfc4122', 'k') as string)).toEqual(want);
+  });
+
+  it('is undefined for an unparsable string and a type error for a non-string', () => {
+    for (const s of ['not-valid', 'a6342df8-7801-469c-b3f3-c5317a0ebdaz', 'a6342df8x7801-469c-b3f3-c5317a0ebdaa', 'urn:uuix:a6342df8-7801-469c-b3f3-c5317a0ebdaa', '']) {
+      expect(call('uuid.parse', s), s).toBeUndefined();
+    }
+    const e = errorOf(() => call('uuid.parse', 42));
+    expect(e.code).toBe('eval_type_error');
+    expect(e.message).toBe('uuid.parse: operand 1 must be string but got number');
+  });
+});
+
 describe('uuid and rand (stable within a query)', () => {
   it('returns the same v4 UUID for the same input within a query', () => {
     const ctx = createBuiltinContext({ nowNs: 0n, seed: 7 });

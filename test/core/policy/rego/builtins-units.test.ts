@@ -17,6 +17,21 @@ describe('units (modelled on OPA units cases)', () => {
     expect(same(call('units.parse', '1024'), '1024')).toBe(true);
   });
 
+  it('scales milli by the double 0.001 as OPA does, so large amounts show its error', () => {
+    expect(same(call('units.parse', '123456789012m'), '123456789.0120000026')).toBe(true);
+    expect(same(call('units.parse', '1000m'), '1')).toBe(true);
+    expect(same(call('units.parse', '1.5m'), '0.0015')).toBe(true);
+  });
+
+  it('knows only the suffixes OPA knows (no Q, R, Y, Z, h, da, zi, yi)', () => {
+    for (const u of ['Q', 'R', 'Y', 'Z', 'h', 'da', 'n', 'zi', 'Yi']) {
+      expect(errorOf(() => call('units.parse', `1${u}`)).message, u).toBe(`units.parse: unit ${u} not recognized`);
+    }
+    for (const u of ['zib', 'yi', 'qb', 'rb']) {
+      expect(errorOf(() => call('units.parse_bytes', `1${u}`)).message, u).toBe(`units.parse_bytes: byte unit ${u} not recognized`);
+    }
+  });
+
   it('parses byte amounts case-insensitively and truncates', () => {
     const cases: Array<[string, string]> = [
       ['1.1KiB', '1126'], ['1.1KB', '1100'], ['100kib', '102400'], ['10KIB', '10240'], ['1e-2KB', '10'],

@@ -7,6 +7,7 @@ import {
   isInteger,
   isNumber,
   toFloat,
+  typeName,
   type ArrayValue,
   type RegoNumber,
   type Value,
@@ -68,12 +69,18 @@ export function arrOrSet(name: string, args: Value[], i: number): readonly Value
   throw operandTypeError(name, i + 1, v, 'array', 'set');
 }
 
-/** Strings of an array or set of strings (OPA's "operand N must be …" on a non-string element). */
+/**
+ * Strings of a set or array of strings, with OPA's errors: NewOperandTypeErr(…, "set", "array")
+ * for another type and NewOperandElementErr ("must be array of strings but got array containing
+ * number") for a non-string element.
+ */
 export function strings(name: string, args: Value[], i: number): string[] {
-  const xs = arrOrSet(name, args, i);
+  const v = args[i];
+  if (!Array.isArray(v) && !(v instanceof SetValue)) throw operandTypeError(name, i + 1, v, 'set', 'array');
+  const xs = Array.isArray(v) ? (v as ArrayValue) : v.values();
   const out: string[] = [];
   for (const x of xs) {
-    if (typeof x !== 'string') throw operandTypeError(name, i + 1, x, 'string');
+    if (typeof x !== 'string') throw typeError(name, `operand ${i + 1} must be ${typeName(v)} of strings but got ${typeName(v)} containing ${typeName(x)}`);
     out.push(x);
   }
   return out;

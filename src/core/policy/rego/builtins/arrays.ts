@@ -1,9 +1,8 @@
 // Array builtins: array.concat, array.slice, array.reverse, array.flatten.
 
 import type { Value } from '../value.js';
-import { arr, num } from './args.js';
+import { arr, int } from './args.js';
 import { T, defaultRegistry, type BuiltinDefinition } from './registry.js';
-import { toFloat } from '../value.js';
 
 export const arrayBuiltins: BuiltinDefinition[] = [
   {
@@ -18,9 +17,10 @@ export const arrayBuiltins: BuiltinDefinition[] = [
     result: T.array(),
     impl: (args) => {
       const a = arr('array.slice', args, 0);
-      // Indices are clamped to [0, len]; start >= stop yields [] (OPA never errors on range).
-      let start = Math.trunc(toFloat(num('array.slice', args, 1)));
-      let stop = Math.trunc(toFloat(num('array.slice', args, 2)));
+      // Integer indices (OPA's IntOperand: 1.5 is a type error), clamped to [0, len]; start >= stop
+      // yields [] (OPA never errors on range).
+      let start = int('array.slice', args, 1);
+      let stop = int('array.slice', args, 2);
       if (start < 0) start = 0;
       if (stop > a.length) stop = a.length;
       if (start >= stop) return [];

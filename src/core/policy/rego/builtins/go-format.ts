@@ -2,15 +2,20 @@
 // %t %%, flags (+ - # 0 space), width and precision (incl. `*`), and Go's %!verb(type=value) notes.
 
 /*
- * OPA hands Go: int64-range integers as `int`, larger integers as `*big.Int`, other numbers as
- * float64, strings as string, and every other value as its Rego text (a Go string). GoArg models
- * exactly those four kinds so mismatches print as Go prints them (`%!s(int=5)`).
+ * OPA's sprintf hands Go: int64-range integers as `int`, larger integers as `*big.Int`, other
+ * numbers as float64, strings as string, and every other value as its Rego text (a Go string).
+ * GoArg models those kinds so mismatches print as Go prints them (`%!s(int=5)`); strings.
+ * render_template's printf adds bool, nil and named string types (json.Number).
  */
 export type GoArg =
   | { kind: 'int'; value: bigint }
   | { kind: 'bigint'; value: bigint }
   | { kind: 'float'; value: number }
-  | { kind: 'string'; value: string };
+  /** `type` names a named string type (json.Number) or a composite printed as text, for %! notes. */
+  | { kind: 'string'; value: string; type?: string }
+  /** Only from strings.render_template's printf (sprintf never passes these). */
+  | { kind: 'bool'; value: boolean }
+  | { kind: 'nil' };
 
 interface Spec {
   minus: boolean;
@@ -23,7 +28,36 @@ interface Spec {
 }
 
 function goTypeName(a: GoArg): string {
-  return a.kind === 'int' ? 'int' : a.kind === 'bigint' ? '*big.Int' : a.kind === 'float' ? 'float64' : 'string';
+  switch (a.kind) {
+    case 'int':
+      return 'int';
+    case 'bigint':
+      return '*big.Int';
+    case 'float':
+      return 'float64';
+    case 'bool':
+      return 'bool';
+    case 'nil':
+      return '<nil>';
+    default:
+      return a.type ?? 'string';
+  }
+}
+
+/** An argument as %v shows it inside Go's %!verb(type=value) and %!(EXTRA …) notes. */
+function shownValue(a: GoArg): string {
+  switch (a.kind) {
+    case 'float':
+      return formatG(a.value, -1);
+    case 'string':
+      return a.value;
+    case 'bool':
+      return String(a.value);
+    case 'nil':
+      return '';
+    default:
+      return a.value.toString();
+  }
 }
 
 /** Shortest digits and decimal exponent of a positive finite double: value = 0.d1d2… × 10^dp. */
@@ -185,8 +219,8 @@ function pad(s: string, spec: Spec, numeric: boolean): string {
 }
 
 function badVerb(verb: string, a: GoArg): string {
-  const shown = a.kind === 'float' ? formatG(a.value, -1) : a.kind === 'string' ? a.value : a.value.toString();
-  return `%!${verb}(${goTypeName(a)}=${shown})`;
+  if (a.kind === 'nil') return `%!${verb}(<nil>)`;
+  return `%!${verb}(${goTypeName(a)}=${shownValue(a)})`;
 }
 
 function formatOne(verb: string, a: GoArg, spec: Spec): string {
@@ -212,6 +246,10 @@ function formatOne(verb: string, a: GoArg, spec: Spec): string {
       if (verb === 'x' || verb === 'X') return pad(hexOfString(s, verb === 'X', spec), spec, false);
       return badVerb(verb, a);
     }
+    case 'bool':
+      return verb === 't' || verb === 'v' ? pad(String(a.value), spec, false) : badVerb(verb, a);
+    case 'nil':
+      return verb === 'v' ? pad('<nil>', spec, false) : badVerb(verb, a);
   }
 }
 
@@ -277,7 +315,7 @@ export function goSprintf(format: string, args: readonly GoArg[]): string {
     out += formatOne(verb, a, spec);
   }
   if (argi < args.length) {
-    const extra = args.slice(argi).map((a) => `${goTypeName(a)}=${a.kind === 'float' ? formatG(a.value, -1) : a.value.toString()}`);
+    const extra = args.slice(argi).map((a) => (a.kind === 'nil' ? '<nil>' : `${goTypeName(a)}=${shownValue(a)}`));
     out += `%!(EXTRA ${extra.join(', ')})`;
   }
   return out;

@@ -1,18 +1,21 @@
 // JWT builtins via node:crypto with OPA's semantics and error texts: io.jwt.decode, io.jwt.verify_*
-// (HMAC secret, or PEM certificate / PEM public key / JWK / JWKS) and io.jwt.decode_verify.
+// (HMAC secret, or PEM certificate / PEM public key / JWK / JWKS), io.jwt.decode_verify, and
+// io.jwt.encode_sign / encode_sign_raw (signing with the first key of a JWK or JWK set).
 
 import {
   X509Certificate,
   createHmac,
+  createPrivateKey,
   createPublicKey,
   createSecretKey,
   timingSafeEqual,
+  sign as cryptoSign,
   verify as cryptoVerify,
   constants as cryptoConstants,
   type JsonWebKey,
   type KeyObject,
 } from 'node:crypto';
-import { ObjectValue, parseJson, toFloat, isNumber, type Value } from '../value.js';
+import { ObjectValue, parseJson, toFloat, toJsonText, isNumber, type Value } from '../value.js';
 import { obj, str } from './args.js';
 import { T, builtinError, defaultRegistry, type BuiltinDefinition } from './registry.js';
 
@@ -473,6 +476,145 @@ function decodeVerify(name: string, args: Value[], nowNs: bigint): Value {
 }
 
 // ---------------------------------------------------------------------------------------------
+// encode_sign
+
+/** Go's json.Marshal text of a value: compact, keys sorted, <, >, & and U+2028/9 escaped. */
+function goJson(v: Value): string {
+  return toJsonText(v).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+const b64url = (b: Buffer | string): string => Buffer.from(b).toString('base64url');
+
+/** A JWK member holding a base64url big-endian integer, as bytes (base64url or std, padding optional). */
+function jwkBytes(jwk: Record<string, unknown>, name: string): Buffer | undefined {
+  const v = jwk[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !/^[A-Za-z0-9_\-+/]*={0,2}$/.test(v)) throw new JwtError(`failed to parse JWK: invalid ${name}`);
+  return Buffer.from(v.replace(/=+$/, ''), 'base64url');
+}
+
+const toBig = (b: Buffer): bigint => (b.length ? BigInt(`0x${b.toString('hex')}`) : 0n);
+
+function fromBig(n: bigint): string {
+  let hex = n.toString(16);
+  if (hex.length % 2) hex = `0${hex}`;
+  return Buffer.from(hex, 'hex').toString('base64url');
+}
+
+function modInverse(a: bigint, m: bigint): bigint {
+  let [r0, r1] = [((a % m) + m) % m, m];
+  let [s0, s1] = [1n, 0n];
+  while (r1 !== 0n) {
+    const q = r0 / r1;
+    [r0, r1] = [r1, r0 - q * r1];
+    [s0, s1] = [s1, s0 - q * s1];
+  }
+  return ((s0 % m) + m) % m;
+}
+
+type SigningKey = { kind: 'oct'; secret: Buffer } | { kind: 'RSA' | 'EC' | 'OKP'; key: KeyObject; private: boolean };
+
+/** The first key of a JWK or a JWK set, as a signing key (RSA CRT parameters derived when absent). */
+function signingKey(text: string): SigningKey {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new JwtError(`failed to parse JWK: ${(e as Error).message}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new JwtError('failed to parse JWK: not a JSON object');
+  let jwk = parsed as Record<string, unknown>;
+  if ('keys' in jwk) {
+    if (!Array.isArray(jwk.keys) || jwk.keys.length === 0) throw new JwtError('no keys found in JWK set');
+    const first: unknown = jwk.keys[0];
+    if (first === null || typeof first !== 'object' || Array.isArray(first)) throw new JwtError('failed to parse JWK: key is not an object');
+    jwk = first as Record<string, unknown>;
+  }
+  const kty = jwk.kty;
+  if (kty === 'oct') return { kind: 'oct', secret: jwkBytes(jwk, 'k') ?? Buffer.alloc(0) };
+  if (kty !== 'RSA' && kty !== 'EC' && kty !== 'OKP') throw new JwtError(`failed to parse JWK: unsupported key type ${JSON.stringify(kty)}`);
+  const isPrivate = jwk.d !== undefined;
+  const material: Record<string, unknown> = { ...jwk };
+  delete material.alg;
+  delete material.key_ops;
+  delete material.use;
+  try {
+    if (kty === 'RSA' && isPrivate && (jwk.dp === undefined || jwk.dq === undefined || jwk.qi === undefined)) {
+      const [d, p, q] = ['d', 'p', 'q'].map((n) => jwkBytes(jwk, n));
+      if (!d || !p || !q) throw new JwtError('failed to parse JWK: RSA private key needs d, p and q');
+      const [dn, pn, qn] = [d, p, q].map(toBig);
+      material.dp = fromBig(dn % (pn - 1n));
+      material.dq = fromBig(dn % (qn - 1n));
+      material.qi = fromBig(modInverse(qn, pn));
+    }
+    const key = isPrivate
+      ? createPrivateKey({ key: material as JsonWebKey, format: 'jwk' })
+      : createPublicKey({ key: material as JsonWebKey, format: 'jwk' });
+    return { kind: kty, key, private: isPrivate };
+  } catch (e) {
+    if (e instanceof JwtError) throw e;
+    throw new JwtError(`failed to parse JWK: ${(e as Error).message}`);
+  }
+}
+
+/** The JWS signature of `data` under `alg`; the key must be a private key of the algorithm's type. */
+function signJws(key: SigningKey, alg: string, data: Buffer): Buffer {
+  const hash = HASH_OF[alg.slice(2)];
+  const family = alg === 'EdDSA' ? 'OKP' : alg.startsWith('HS') ? 'oct' : alg.startsWith('ES') ? 'EC' : 'RSA';
+  if (key.kind !== family) throw new JwtError(`failed to sign: ${alg} requires a ${family} key, got ${key.kind}`);
+  if (key.kind === 'oct') {
+    if (key.secret.length === 0) throw new JwtError('failed to sign: missing key while signing payload');
+    return createHmac(hash, key.secret).update(data).digest();
+  }
+  if (!key.private) throw new JwtError(`failed to sign: ${alg} requires a private key`);
+  try {
+    if (alg === 'EdDSA') {
+      if (key.key.asymmetricKeyType !== 'ed25519') throw new JwtError('failed to sign: EdDSA requires an Ed25519 key');
+      return cryptoSign(null, data, key.key);
+    }
+    if (alg.startsWith('ES')) return cryptoSign(hash, data, { key: key.key, dsaEncoding: 'ieee-p1363' });
+    if (alg.startsWith('PS')) {
+      return cryptoSign(hash, data, { key: key.key, padding: cryptoConstants.RSA_PKCS1_PSS_PADDING, saltLength: cryptoConstants.RSA_PSS_SALTLEN_DIGEST });
+    }
+    return cryptoSign(hash, data, { key: key.key, padding: cryptoConstants.RSA_PKCS1_PADDING });
+  } catch (e) {
+    if (e instanceof JwtError) throw e;
+    throw new JwtError(`failed to sign: ${(e as Error).message}`);
+  }
+}
+
+/** The string member `name` of a JOSE header given as JSON text (jwsbb.HeaderGetString). */
+function headerString(headerText: string, name: string): string | undefined {
+  let h: unknown;
+  try {
+    h = JSON.parse(headerText);
+  } catch {
+    return undefined;
+  }
+  if (h === null || typeof h !== 'object' || Array.isArray(h)) return undefined;
+  const v = (h as Record<string, unknown>)[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** OPA's commonBuiltinJWTEncodeSign over the exact header and payload bytes. */
+function encodeSign(headerText: string, payloadText: string, jwkText: string): string {
+  const key = signingKey(jwkText);
+  const alg = headerString(headerText, 'alg');
+  if (alg === undefined) throw new JwtError(`missing or invalid 'alg' header`);
+  if (!ALGORITHMS.has(alg)) throw new JwtError(`unknown JWS algorithm: ${alg}`);
+  const typ = headerString(headerText, 'typ');
+  if (typ === undefined || typ === 'JWT') {
+    try {
+      JSON.parse(payloadText);
+    } catch {
+      throw new JwtError('type is JWT but payload is not JSON');
+    }
+  }
+  const signingInput = `${b64url(headerText)}.${b64url(payloadText)}`;
+  return `${signingInput}.${b64url(signJws(key, alg, Buffer.from(signingInput, 'utf8')))}`;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Registration
 
 /** Runs a JWT builtin, turning JwtErrors into OPA's builtin errors (`<name>: <message>`). */
@@ -520,6 +662,26 @@ export const jwtBuiltins: BuiltinDefinition[] = [
   hsVerifier('384'),
   hsVerifier('512'),
   ...['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'].map(keyVerifier),
+  {
+    // Headers, payload and key are serialised as Go's json.Marshal writes them (compact, sorted).
+    name: 'io.jwt.encode_sign',
+    args: [T.object(T.string, T.any), T.object(T.string, T.any), T.object(T.string, T.any)],
+    result: T.string,
+    nondeterministic: true,
+    impl: wrap('io.jwt.encode_sign', (args) => encodeSign(goJson(args[0]), goJson(args[1]), goJson(args[2]))),
+  },
+  {
+    // The header and payload are signed as given, byte for byte; OPA checks operand 3 first.
+    name: 'io.jwt.encode_sign_raw',
+    args: [T.string, T.string, T.string],
+    result: T.string,
+    nondeterministic: true,
+    impl: wrap('io.jwt.encode_sign_raw', (args) => {
+      const n = 'io.jwt.encode_sign_raw';
+      const jwk = str(n, args, 2);
+      return encodeSign(str(n, args, 0), str(n, args, 1), jwk);
+    }),
+  },
   {
     name: 'io.jwt.decode_verify',
     args: [T.string, T.object(T.string, T.any)],

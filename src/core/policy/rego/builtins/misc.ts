@@ -1,5 +1,5 @@
 // Small builtin families: uuid.rfc4122 and rand.intn (stable per query via ctx.cache, drawn from
-// the query's seeded ctx.random), numbers.range/range_step (bounded), graph.reachable and
+// the query's seeded ctx.random), uuid.parse (google/uuid's parser and OPA's field map), numbers.range/range_step (bounded), graph.reachable and
 // graph.reachable_paths, opa.runtime (the context's object) and trace; plus walkPairs, the pure
 // part of the `walk` relation that the evaluator enumerates.
 
@@ -19,6 +19,69 @@ function uuidV4(random: () => number): string {
   b[8] = (b[8] & 0x3f) | 0x80;
   const h = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/** google/uuid's Parse: 36-char canonical, 38 ({…}, braces unchecked), 45 (urn:uuid:…) or 32 hex bytes. */
+function uuidBytes(s: string): Uint8Array | undefined {
+  // Lengths and offsets are in UTF-8 bytes, as Go indexes strings.
+  let t = Buffer.from(s, 'utf8').toString('latin1');
+  const hex = (at: number): number => {
+    const h = t.slice(at, at + 2);
+    return /^[0-9a-fA-F]{2}$/.test(h) ? parseInt(h, 16) : -1;
+  };
+  const out = new Uint8Array(16);
+  if (t.length === 32) {
+    for (let i = 0; i < 16; i++) {
+      const b = hex(i * 2);
+      if (b < 0) return undefined;
+      out[i] = b;
+    }
+    return out;
+  }
+  if (t.length === 45) {
+    if (t.slice(0, 9).toLowerCase() !== 'urn:uuid:') return undefined;
+    t = t.slice(9);
+  } else if (t.length === 38) t = t.slice(1);
+  else if (t.length !== 36) return undefined;
+  if (t[8] !== '-' || t[13] !== '-' || t[18] !== '-' || t[23] !== '-') return undefined;
+  const at = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
+  for (let i = 0; i < 16; i++) {
+    const b = hex(at[i]);
+    if (b < 0) return undefined;
+    out[i] = b;
+  }
+  return out;
+}
+
+/** 100-ns intervals between 1582-10-15 (the UUID epoch) and 1970-01-01. */
+const UUID_EPOCH_OFFSET = 122192928000000000n;
+
+/** OPA's uuid.parse map: version and variant; v1/v2 add time, node id, MAC bits and clock sequence. */
+function parseUuid(s: string): ObjectValue | undefined {
+  const b = uuidBytes(s);
+  if (!b) return undefined;
+  const version = b[6] >> 4;
+  const variant = (b[8] & 0xc0) === 0x80 ? 'RFC4122' : (b[8] & 0xe0) === 0xc0 ? 'Microsoft' : (b[8] & 0xe0) === 0xe0 ? 'Future' : 'Reserved';
+  const out = new ObjectValue([
+    ['version', version],
+    ['variant', variant],
+  ]);
+  if (version === 1 || version === 2) {
+    const u32 = (i: number): number => ((b[i] << 24) >>> 0) + (b[i + 1] << 16) + (b[i + 2] << 8) + b[i + 3];
+    const ticks = BigInt(u32(0)) | (BigInt((b[4] << 8) | b[5]) << 32n) | (BigInt(((b[6] << 8) | b[7]) & 0xfff) << 48n);
+    // Go: (ticks - epoch) split into seconds and nanoseconds, recombined in wrapping int64 arithmetic.
+    out.set('time', intValue(BigInt.asIntN(64, (ticks - UUID_EPOCH_OFFSET) * 100n)));
+    out.set('nodeid', [...b.subarray(10)].map((x) => x.toString(16).padStart(2, '0')).join('-'));
+    const mac = b[10];
+    out.set('macvariables', (mac & 3) === 3 ? 'local:multicast' : mac & 1 ? 'global:multicast' : mac & 2 ? 'local:unicast' : 'global:unicast');
+    out.set('clocksequence', ((b[8] << 8) | b[9]) & 0x3fff);
+    if (version === 2) {
+      out.set('id', u32(0));
+      const domain = b[9];
+      out.set('domain', domain === 0 ? 'Person' : domain === 1 ? 'Group' : domain === 2 ? 'Org' : `Domain${domain}`);
+    }
+  }
+  return out;
 }
 
 function cached(ctx: BuiltinContext, key: string, make: () => Value): Value {
@@ -122,6 +185,14 @@ export function walkPairs(x: Value): Array<[ArrayValue, Value]> {
 
 export const miscBuiltins: BuiltinDefinition[] = [
   {
+    // A relation: `walk(x, [path, value])` has one solution per node of x, which the evaluator
+    // enumerates from walkPairs. Called as a plain function there is no single value.
+    name: 'walk',
+    args: [T.any],
+    result: T.array(T.any),
+    impl: () => undefined,
+  },
+  {
     name: 'uuid.rfc4122',
     args: [T.string],
     result: T.string,
@@ -130,6 +201,13 @@ export const miscBuiltins: BuiltinDefinition[] = [
       const k = str('uuid.rfc4122', args, 0);
       return cached(ctx, `uuid.rfc4122\u0000${k}`, () => uuidV4(ctx.random));
     },
+  },
+  {
+    // An unparsable string is undefined, not an error (OPA).
+    name: 'uuid.parse',
+    args: [T.string],
+    result: T.object(T.string, T.any),
+    impl: (args) => parseUuid(str('uuid.parse', args, 0)),
   },
   {
     name: 'rand.intn',

@@ -3,7 +3,7 @@
 
 import { ObjectValue, SetValue, equals, typeName, type ArrayValue, type Value } from '../value.js';
 import { arr, obj } from './args.js';
-import { T, builtinError, defaultRegistry, operandTypeError, typeError, type BuiltinDefinition } from './registry.js';
+import { T, defaultRegistry, operandTypeError, typeError, type BuiltinDefinition } from './registry.js';
 
 /** Keys named by object.remove/object.filter's second operand: array/set elements or object keys. */
 function keySet(name: string, v: Value): SetValue {
@@ -73,127 +73,109 @@ function subset(sup: Value, sub: Value): boolean {
 
 // ---- JSON paths -----------------------------------------------------------------------------
 
-/** A path operand element: "a/b/c" (JSON-pointer escapes ~0 ~1) or an array of segments. */
+/**
+ * A path operand element as OPA's parsePath reads it: "a/b/c" (leading slashes dropped, JSON-pointer
+ * escapes ~1 and ~0, every segment a string) or an array of segments used as they are.
+ */
 function toPath(name: string, p: Value): Value[] {
   if (typeof p === 'string') {
-    const trimmed = p.replace(/^\/+|\/+$/g, '');
-    if (trimmed === '') return [];
-    return trimmed.split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+    if (p === '') return [];
+    return p
+      .replace(/^\/+/, '')
+      .split('/')
+      .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
   }
   if (Array.isArray(p)) return [...(p as ArrayValue)];
-  throw typeError(name, `path must be string or array but got ${typeName(p)}`);
+  throw typeError(name, `operand 2 must be one of {set, array} containing string paths or array of path segments but got ${typeName(p)}`);
 }
 
 function paths(name: string, v: Value): Value[][] {
   if (Array.isArray(v)) return (v as ArrayValue).map((p) => toPath(name, p));
   if (v instanceof SetValue) return v.values().map((p) => toPath(name, p));
-  throw operandTypeError(name, 2, v, 'array', 'set');
+  throw operandTypeError(name, 2, v, 'set', 'array');
 }
 
-interface PathTree {
-  leaf: boolean;
-  children: Map<string, { seg: Value; tree: PathTree }>;
-}
-
-function buildTree(ps: Value[][]): PathTree {
-  const root: PathTree = { leaf: false, children: new Map() };
+/**
+ * OPA's pathsToObject: the paths as a tree of objects keyed by segment (exact keys: 1 and "1"
+ * differ), `null` marking where a path ends. A path ending above another wins; empty paths are
+ * skipped.
+ */
+function pathTree(ps: Value[][]): ObjectValue {
+  const root = new ObjectValue();
   for (const p of ps) {
+    if (p.length === 0) continue;
     let node = root;
-    for (const seg of p) {
-      const k = JSON.stringify(typeof seg === 'string' ? seg : String(seg));
-      let child = node.children.get(k);
-      if (!child) node.children.set(k, (child = { seg, tree: { leaf: false, children: new Map() } }));
-      node = child.tree;
+    let done = false;
+    for (let i = 0; i < p.length - 1 && !done; i++) {
+      const child = node.get(p[i]);
+      if (child === undefined) {
+        const next = new ObjectValue();
+        node.set(p[i], next);
+        node = next;
+      } else if (child instanceof ObjectValue) node = child;
+      else done = true;
     }
-    node.leaf = true;
+    if (!done) node.set(p[p.length - 1], null);
   }
   return root;
 }
 
-function segIndex(seg: Value): number | undefined {
-  const n = typeof seg === 'number' ? seg : typeof seg === 'string' && /^\d+$/.test(seg) ? Number(seg) : NaN;
-  return Number.isInteger(n) ? n : undefined;
-}
-
-function objGet(o: ObjectValue, seg: Value): [Value, Value] | undefined {
-  const direct = o.get(seg);
-  if (direct !== undefined) return [seg, direct];
-  if (typeof seg === 'string') {
-    for (const [k, v] of o.unorderedEntries()) if (typeof k !== 'string' && String(k) === seg) return [k, v];
-  }
-  return undefined;
-}
-
-function filterTree(v: Value, tree: PathTree): Value | undefined {
-  if (tree.leaf) return v;
+/** OPA's Object.Filter: keeps what the tree names; array elements are named by their index as a string. */
+function filterTree(v: Value, filter: Value): Value {
+  if (!(filter instanceof ObjectValue)) return v;
   if (v instanceof ObjectValue) {
     const out = new ObjectValue();
-    for (const { seg, tree: t } of tree.children.values()) {
-      const hit = objGet(v, seg);
-      if (!hit) continue;
-      const f = filterTree(hit[1], t);
-      if (f !== undefined) out.set(hit[0], f);
-    }
-    return out;
-  }
-  if (Array.isArray(v)) {
-    const a = v as ArrayValue;
-    const picks: Array<[number, Value]> = [];
-    for (const { seg, tree: t } of tree.children.values()) {
-      const i = segIndex(seg);
-      if (i === undefined || i >= a.length) continue;
-      const f = filterTree(a[i], t);
-      if (f !== undefined) picks.push([i, f]);
-    }
-    return picks.sort((x, y) => x[0] - y[0]).map((p) => p[1]);
-  }
-  if (v instanceof SetValue) {
-    const out = new SetValue();
-    for (const { seg, tree: t } of tree.children.values()) {
-      if (!v.has(seg)) continue;
-      const f = filterTree(seg, t);
-      if (f !== undefined) out.add(f);
-    }
-    return out;
-  }
-  return undefined;
-}
-
-function removeTree(v: Value, tree: PathTree): Value | undefined {
-  if (tree.leaf) return undefined;
-  if (v instanceof ObjectValue) {
-    const out = new ObjectValue();
-    for (const [k, x] of v.unorderedEntries()) {
-      const child = tree.children.get(JSON.stringify(typeof k === 'string' ? k : String(k)));
-      if (!child) out.set(k, x);
-      else {
-        const r = removeTree(x, child.tree);
-        if (r !== undefined) out.set(k, r);
-      }
+    for (const [k, x] of v.entries()) {
+      const sub = filter.get(k);
+      if (sub !== undefined) out.set(k, filterTree(x, sub));
     }
     return out;
   }
   if (Array.isArray(v)) {
     const out: Value[] = [];
     (v as ArrayValue).forEach((x, i) => {
-      const child = tree.children.get(JSON.stringify(String(i)));
-      if (!child) out.push(x);
-      else {
-        const r = removeTree(x, child.tree);
-        if (r !== undefined) out.push(r);
-      }
+      const sub = filter.get(String(i));
+      if (sub !== undefined) out.push(filterTree(x, sub));
     });
     return out;
   }
   if (v instanceof SetValue) {
     const out = new SetValue();
     for (const x of v.values()) {
-      const child = tree.children.get(JSON.stringify(typeof x === 'string' ? x : String(x)));
-      if (!child) out.add(x);
-      else {
-        const r = removeTree(x, child.tree);
-        if (r !== undefined) out.add(r);
-      }
+      const sub = filter.get(x);
+      if (sub !== undefined) out.add(filterTree(x, sub));
+    }
+    return out;
+  }
+  return v;
+}
+
+/** OPA's jsonRemove: drops what the tree names (undefined = the whole value is removed). */
+function removeTree(v: Value, tree: Value | undefined): Value | undefined {
+  if (tree === undefined) return v;
+  if (tree === null) return undefined;
+  if (!(tree instanceof ObjectValue)) return v;
+  if (v instanceof ObjectValue) {
+    const out = new ObjectValue();
+    for (const [k, x] of v.entries()) {
+      const r = removeTree(x, tree.get(k));
+      if (r !== undefined) out.set(k, r);
+    }
+    return out;
+  }
+  if (Array.isArray(v)) {
+    const out: Value[] = [];
+    (v as ArrayValue).forEach((x, i) => {
+      const r = removeTree(x, tree.get(String(i)));
+      if (r !== undefined) out.push(r);
+    });
+    return out;
+  }
+  if (v instanceof SetValue) {
+    const out = new SetValue();
+    for (const x of v.values()) {
+      const r = removeTree(x, tree.get(x));
+      if (r !== undefined) out.add(r);
     }
     return out;
   }
@@ -202,138 +184,183 @@ function removeTree(v: Value, tree: PathTree): Value | undefined {
 
 // ---- json.patch -----------------------------------------------------------------------------
 
+/*
+ * RFC 6902 over Rego values with the semantics of OPA's edit tree (topdown/json.go + edittree):
+ * any malformed patch or failed operation makes the whole call undefined (never an error);
+ * objects match keys exactly, sets address members by value (an added member must equal its
+ * key), array indices are integers or decimal strings without leading zeros ("-" = append).
+ * Removing the root leaves nothing, which a later root `add` may fill again.
+ */
+
 class PatchFailure extends Error {}
 
-function patchPath(p: Value | undefined): Value[] {
-  if (typeof p === 'string') {
-    if (p === '') return [];
-    if (!p.startsWith('/')) throw new PatchFailure('invalid path');
-    return p
-      .slice(1)
-      .split('/')
-      .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+const fail = (why: string): never => {
+  throw new PatchFailure(why);
+};
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/** edittree's toIndex: an integer, "-" (the length), or a decimal string without leading zeros. */
+function toIndex(length: number, key: Value): number {
+  let b: bigint | undefined;
+  if (typeof key === 'number' || typeof key === 'bigint') {
+    b = typeof key === 'bigint' ? key : Number.isInteger(key) ? BigInt(key) : undefined;
+  } else if (typeof key === 'string') {
+    if (key === '-') return length;
+    if (/^[+-]?\d+$/.test(key)) b = BigInt(key);
+    if (key !== '0' && key.startsWith('0')) fail('leading zeros are not allowed in JSON paths');
   }
-  if (Array.isArray(p)) return [...(p as ArrayValue)];
-  throw new PatchFailure('invalid path');
+  if (b === undefined || b < INT64_MIN || b > INT64_MAX) return fail('invalid index');
+  return Number(b);
 }
 
-/** Returns a copy of `doc` with `fn` applied to the container holding path's last segment. */
-function atPath(doc: Value, path: Value[], fn: (parent: Value, seg: Value) => Value): Value {
-  if (path.length === 0) throw new PatchFailure('empty path');
-  const [seg, ...rest] = path;
-  if (rest.length === 0) return fn(doc, seg);
-  if (doc instanceof ObjectValue) {
-    const child = objGet(doc, seg);
-    if (!child) throw new PatchFailure('path not found');
-    return doc.copy().set(child[0], atPath(child[1], rest, fn));
+/** The child of a composite node under `key`, or a failure. */
+function childOf(node: Value, key: Value): Value {
+  if (node instanceof ObjectValue) return node.get(key) ?? fail('no such key');
+  if (node instanceof SetValue) return node.has(key) ? key : fail('no such member');
+  if (Array.isArray(node)) {
+    const i = toIndex(node.length, key);
+    return i >= 0 && i < node.length ? (node as ArrayValue)[i] : fail('index out of range');
   }
-  if (Array.isArray(doc)) {
-    const i = segIndex(seg);
-    const a = doc as ArrayValue;
-    if (i === undefined || i >= a.length) throw new PatchFailure('path not found');
-    const out = [...a];
-    out[i] = atPath(a[i], rest, fn);
-    return out;
-  }
-  throw new PatchFailure('path not found');
+  return fail('not a composite');
 }
 
-function getAt(doc: Value, path: Value[]): Value {
+/** Replaces the child under `key` (which exists) by `value`. */
+function withChild(node: Value, key: Value, value: Value): Value {
+  if (node instanceof ObjectValue) return node.copy().set(key, value);
+  if (node instanceof SetValue) {
+    const s = new SetValue(node.values());
+    s.delete(key);
+    s.add(value);
+    return s;
+  }
+  const a = [...(node as ArrayValue)];
+  a[toIndex(a.length, key)] = value;
+  return a;
+}
+
+/** Applies fn to the node at path (which must exist), rebuilding the containers above it. */
+function updateAt(node: Value, path: readonly Value[], fn: (target: Value) => Value): Value {
+  if (path.length === 0) return fn(node);
+  const [key, ...rest] = path;
+  return withChild(node, key, updateAt(childOf(node, key), rest, fn));
+}
+
+function insertChild(node: Value, key: Value, value: Value): Value {
+  if (node instanceof ObjectValue) return node.copy().set(key, value);
+  if (node instanceof SetValue) {
+    if (!equals(key, value)) fail('set key does not equal the value inserted');
+    const s = new SetValue(node.values());
+    s.add(value);
+    return s;
+  }
+  if (Array.isArray(node)) {
+    const i = toIndex(node.length, key);
+    if (i < 0 || i > node.length) fail('index out of range');
+    const a = [...(node as ArrayValue)];
+    a.splice(i, 0, value);
+    return a;
+  }
+  return fail('not a composite');
+}
+
+function deleteChild(node: Value, key: Value): Value {
+  if (node instanceof ObjectValue) {
+    if (!node.has(key)) fail('no such key');
+    const o = node.copy();
+    o.delete(key);
+    return o;
+  }
+  if (node instanceof SetValue) {
+    if (!node.has(key)) fail('no such member');
+    const s = new SetValue(node.values());
+    s.delete(key);
+    return s;
+  }
+  if (Array.isArray(node)) {
+    const i = toIndex(node.length, key);
+    if (i < 0 || i >= node.length) fail('index out of range');
+    const a = [...(node as ArrayValue)];
+    a.splice(i, 1);
+    return a;
+  }
+  return fail('not a composite');
+}
+
+/** A document being patched; undefined once the root has been removed. */
+type Doc = Value | undefined;
+
+function insertAt(doc: Doc, path: Value[], value: Value | undefined): Value {
+  if (value === undefined) return fail('nothing to insert');
+  if (path.length === 0) return value;
+  if (doc === undefined) return fail('root was removed');
+  return updateAt(doc, path.slice(0, -1), (n) => insertChild(n, path[path.length - 1], value));
+}
+
+function deleteAt(doc: Doc, path: Value[]): Doc {
+  if (doc === undefined) return fail('root was removed');
+  if (path.length === 0) return undefined;
+  return updateAt(doc, path.slice(0, -1), (n) => deleteChild(n, path[path.length - 1]));
+}
+
+function getAt(doc: Doc, path: Value[]): Value | undefined {
+  if (path.length === 0) return doc;
+  if (doc === undefined) return fail('root was removed');
   let cur: Value = doc;
-  for (const seg of path) {
-    let next: Value | undefined;
-    if (cur instanceof ObjectValue) next = objGet(cur, seg)?.[1];
-    else if (Array.isArray(cur)) {
-      const i = segIndex(seg);
-      next = i === undefined ? undefined : (cur as ArrayValue)[i];
-    } else if (cur instanceof SetValue) next = cur.has(seg) ? seg : undefined;
-    if (next === undefined) throw new PatchFailure('path not found');
-    cur = next;
-  }
+  for (const key of path) cur = childOf(cur, key);
   return cur;
 }
 
-function addAt(doc: Value, path: Value[], value: Value): Value {
-  if (path.length === 0) return value;
-  return atPath(doc, path, (parent, seg) => {
-    if (parent instanceof ObjectValue) return parent.copy().set(objGet(parent, seg)?.[0] ?? seg, value);
-    if (Array.isArray(parent)) {
-      const a = [...(parent as ArrayValue)];
-      const i = seg === '-' ? a.length : segIndex(seg);
-      if (i === undefined || i > a.length) throw new PatchFailure('index out of range');
-      a.splice(i, 0, value);
-      return a;
-    }
-    if (parent instanceof SetValue) {
-      const s = new SetValue(parent.values());
-      s.add(value);
-      return s;
-    }
-    throw new PatchFailure('path not found');
-  });
+/** OPA's parsePath for patch paths (json.filter's reading; other types fail the patch). */
+function patchPath(p: Value): Value[] {
+  if (typeof p !== 'string' && !Array.isArray(p)) return fail('invalid path');
+  return toPath('json.patch', p);
 }
 
-function removeAt(doc: Value, path: Value[]): Value {
-  return atPath(doc, path, (parent, seg) => {
-    if (parent instanceof ObjectValue) {
-      const hit = objGet(parent, seg);
-      if (!hit) throw new PatchFailure('path not found');
-      const o = parent.copy();
-      o.delete(hit[0]);
-      return o;
-    }
-    if (Array.isArray(parent)) {
-      const i = segIndex(seg);
-      if (i === undefined || i >= parent.length) throw new PatchFailure('index out of range');
-      const a = [...(parent as ArrayValue)];
-      a.splice(i, 1);
-      return a;
-    }
-    if (parent instanceof SetValue) {
-      if (!parent.has(seg)) throw new PatchFailure('path not found');
-      const s = new SetValue(parent.values());
-      s.delete(seg);
-      return s;
-    }
-    throw new PatchFailure('path not found');
-  });
+const PATCH_OPS = new Set(['add', 'remove', 'replace', 'move', 'copy', 'test']);
+
+/** The attribute or a failure ("missing 'x' attribute"). */
+function attribute(p: ObjectValue, name: string): Value {
+  const v = p.get(name);
+  return v === undefined ? fail(`missing '${name}' attribute`) : v;
 }
 
+/** Applies the patches in order; undefined when any of them is malformed or does not apply. */
 export function applyPatch(doc: Value, patches: ArrayValue): Value | undefined {
   try {
-    let cur = doc;
+    let cur: Doc = doc;
     for (const p of patches) {
       if (!(p instanceof ObjectValue)) return undefined;
-      const op = p.get('op');
-      const path = patchPath(p.get('path'));
-      const value = p.get('value');
+      const op = attribute(p, 'op');
+      if (typeof op !== 'string' || !PATCH_OPS.has(op)) return undefined;
+      const rawPath = attribute(p, 'path');
+      const from = op === 'move' || op === 'copy' ? attribute(p, 'from') : undefined;
+      const value = op === 'add' || op === 'replace' || op === 'test' ? attribute(p, 'value') : undefined;
+      const path = patchPath(rawPath);
       switch (op) {
         case 'add':
-          if (value === undefined) return undefined;
-          cur = addAt(cur, path, value);
+          cur = insertAt(cur, path, value);
           break;
         case 'remove':
-          cur = removeAt(cur, path);
+          cur = deleteAt(cur, path);
           break;
         case 'replace':
-          if (value === undefined) return undefined;
-          getAt(cur, path);
-          cur = path.length === 0 ? value : addAt(removeAt(cur, path), path, value);
+          cur = insertAt(deleteAt(cur, path), path, value);
           break;
         case 'move': {
-          const from = patchPath(p.get('from'));
-          const v = getAt(cur, from);
-          cur = addAt(removeAt(cur, from), path, v);
+          const src = patchPath(from as Value);
+          const chunk = getAt(cur, src);
+          cur = insertAt(deleteAt(cur, src), path, chunk);
           break;
         }
         case 'copy':
-          cur = addAt(cur, path, getAt(cur, patchPath(p.get('from'))));
+          cur = insertAt(cur, path, getAt(cur, patchPath(from as Value)));
           break;
-        case 'test':
-          if (value === undefined || !equals(getAt(cur, path), value)) return undefined;
-          break;
-        default:
-          return undefined;
+        default: {
+          const actual = getAt(cur, path);
+          if (actual === undefined || !equals(actual, value as Value)) return undefined;
+        }
       }
     }
     return cur;
@@ -416,7 +443,7 @@ export const objectBuiltins: BuiltinDefinition[] = [
     result: T.any,
     impl: (args) => {
       const o = obj('json.filter', args, 0);
-      return filterTree(o, buildTree(paths('json.filter', args[1]))) ?? new ObjectValue();
+      return filterTree(o, pathTree(paths('json.filter', args[1])));
     },
   },
   {
@@ -425,7 +452,7 @@ export const objectBuiltins: BuiltinDefinition[] = [
     result: T.any,
     impl: (args) => {
       const o = obj('json.remove', args, 0);
-      return removeTree(o, buildTree(paths('json.remove', args[1])));
+      return removeTree(o, pathTree(paths('json.remove', args[1])));
     },
   },
   {
@@ -433,10 +460,8 @@ export const objectBuiltins: BuiltinDefinition[] = [
     args: [T.any, T.array(T.object())],
     result: T.any,
     impl: (args) => {
-      const patches = arr('json.patch', args, 1);
-      const out = applyPatch(args[0], patches);
-      if (out === undefined) throw builtinError('json.patch', 'patch could not be applied');
-      return out;
+      // OPA: a patch that is malformed or does not apply is undefined, not an error.
+      return applyPatch(args[0], arr('json.patch', args, 1));
     },
   },
 ];

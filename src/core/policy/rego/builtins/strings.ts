@@ -1,11 +1,15 @@
 // String builtins: concat, contains, affixes, case, split/replace, the trim family, index and
-// substring (in code points, as OPA counts), format_int, sprintf and the strings.* helpers.
+// substring (in code points, as OPA counts), format_int, sprintf, strings.render_template (Go's
+// text/template, see go-template.ts) and the strings.* helpers.
 
 import {
   BigDecimal,
+  ObjectValue,
   SetValue,
   formatValue,
   isInteger,
+  isNumber,
+  numberText,
   toFloat,
   typeName,
   type ArrayValue,
@@ -13,6 +17,7 @@ import {
 } from '../value.js';
 import { arr, int, num, obj, str, strings } from './args.js';
 import { goSprintf, type GoArg } from './go-format.js';
+import { GoNumber, NIL, TemplateError, executeTemplate, type GoValue } from './go-template.js';
 import { T, builtinError, defaultRegistry, operandTypeError, typeError, type BuiltinDefinition } from './registry.js';
 
 const INT64_MIN = -(2n ** 63n);
@@ -81,6 +86,37 @@ function stringOrStrings(name: string, args: Value[], i: number): string[] {
   throw operandTypeError(name, i + 1, v, 'string', 'set', 'array');
 }
 
+/** indexof/indexof_n's search string: OPA refuses an empty one ("empty search character"). */
+function needle(name: string, args: Value[]): string {
+  const sub = str(name, args, 1);
+  if (sub === '') throw builtinError(name, 'empty search character');
+  return sub;
+}
+
+/**
+ * A value as OPA hands it to text/template: its Rego text decoded as JSON into Go values (objects
+ * → map[string]any, arrays → []any, numbers → json.Number, null → nil). Sets and non-string keys
+ * are not JSON, so decoding fails with encoding/json's complaint about the first such character.
+ */
+function templateData(v: Value): GoValue {
+  if (v === null) return NIL;
+  if (typeof v === 'string' || typeof v === 'boolean') return v;
+  if (isNumber(v)) return new GoNumber(numberText(v));
+  if (Array.isArray(v)) return (v as ArrayValue).map(templateData);
+  if (v instanceof ObjectValue) {
+    const m = new Map<string, GoValue>();
+    for (const [k, x] of v.entries()) {
+      if (typeof k !== 'string') throw builtinError('strings.render_template', `invalid character '${formatValue(k)[0]}' looking for beginning of object key string`);
+      m.set(k, templateData(x));
+    }
+    return m;
+  }
+  const items = (v as SetValue).values();
+  if (items.length === 0) throw builtinError('strings.render_template', "invalid character 's' looking for beginning of value");
+  if (typeof items[0] === 'string') throw builtinError('strings.render_template', `invalid character '${items.length > 1 ? ',' : '}'}' after object key`);
+  throw builtinError('strings.render_template', `invalid character '${formatValue(items[0])[0]}' looking for beginning of object key string`);
+}
+
 function split(s: string, d: string): string[] {
   return d === '' ? codePoints(s) : s.split(d);
 }
@@ -98,7 +134,10 @@ export const stringBuiltins: BuiltinDefinition[] = [
     name: 'concat',
     args: [T.string, T.union(T.array(T.string), T.set(T.string))],
     result: T.string,
-    impl: (args) => strings('concat', args, 1).join(str('concat', args, 0)),
+    impl: (args) => {
+      const sep = str('concat', args, 0);
+      return strings('concat', args, 1).join(sep);
+    },
   },
   s2('contains', T.boolean, (a, b) => a.includes(b)),
   s2('startswith', T.boolean, (a, b) => a.startsWith(b)),
@@ -178,7 +217,7 @@ export const stringBuiltins: BuiltinDefinition[] = [
     result: T.number,
     impl: (args) => {
       const s = str('indexof', args, 0);
-      const i = s.indexOf(str('indexof', args, 1));
+      const i = s.indexOf(needle('indexof', args));
       return i < 0 ? -1 : cpIndex(s, i);
     },
   },
@@ -188,9 +227,8 @@ export const stringBuiltins: BuiltinDefinition[] = [
     result: T.array(T.number),
     impl: (args) => {
       const s = str('indexof_n', args, 0);
-      const sub = str('indexof_n', args, 1);
+      const sub = needle('indexof_n', args);
       const out: Value[] = [];
-      if (sub === '') return out;
       for (let i = s.indexOf(sub); i >= 0; i = s.indexOf(sub, i + 1)) out.push(cpIndex(s, i));
       return out;
     },
@@ -214,9 +252,10 @@ export const stringBuiltins: BuiltinDefinition[] = [
     result: T.string,
     impl: (args) => {
       const n = num('format_int', args, 0);
-      const base = int('format_int', args, 1);
-      if (![2, 8, 10, 16].includes(base)) throw builtinError('format_int', 'operand 2 must be one of {2, 8, 10, 16}');
-      const i = typeof n === 'bigint' ? n : BigInt(Math.floor(toFloat(n)));
+      const base = num('format_int', args, 1);
+      if (base !== 2 && base !== 8 && base !== 10 && base !== 16) throw typeError('format_int', 'operand 2 must be one of {2, 8, 10, 16}');
+      // Go's big.Float.Int: truncation toward zero (-10.9 → -10).
+      const i = typeof n === 'bigint' ? n : BigInt(Math.trunc(toFloat(n)));
       return i.toString(base);
     },
   },
@@ -244,6 +283,22 @@ export const stringBuiltins: BuiltinDefinition[] = [
       const xs = stringOrStrings('strings.any_suffix_match', args, 0);
       const ps = stringOrStrings('strings.any_suffix_match', args, 1);
       return xs.some((x) => ps.some((p) => x.endsWith(p)));
+    },
+  },
+  {
+    // Missing keys print Go's "<no value>", which OPA rewrites to "<undefined>" (not an error).
+    name: 'strings.render_template',
+    args: [T.string, T.object(T.string, T.any)],
+    result: T.string,
+    impl: (args) => {
+      const src = str('strings.render_template', args, 0);
+      const data = templateData(obj('strings.render_template', args, 1));
+      try {
+        return executeTemplate(src, data).replaceAll('<no value>', '<undefined>');
+      } catch (e) {
+        if (e instanceof TemplateError) throw builtinError('strings.render_template', e.message);
+        throw e;
+      }
     },
   },
   {

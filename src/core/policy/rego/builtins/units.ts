@@ -1,6 +1,6 @@
-// Unit builtins: units.parse (SI and binary SI suffixes, `m` = milli, exact decimal result) and
-// units.parse_bytes (byte suffixes, case-insensitive, truncated to an integer), with OPA's
-// number/unit split and error messages.
+// Unit builtins: units.parse (SI and binary SI suffixes, `m` = milli as OPA's float 0.001, exact
+// rational result) and units.parse_bytes (byte suffixes, case-insensitive, truncated to an
+// integer), with OPA's number/unit split and error messages.
 
 import { intValue, parseNumber, type RegoNumber } from '../value.js';
 import { str } from './args.js';
@@ -48,19 +48,28 @@ function decimal(text: string): [bigint, number] | undefined {
 
 const pow10 = (n: number): bigint => 10n ** BigInt(n);
 
-/** mant × mult × 10^exp as a number: exact when integral, else rounded to 10 decimals (Go's FloatString(10)). */
-function scaled(mant: bigint, mult: bigint, exp: number, truncate: boolean): RegoNumber {
-  const m = mant * mult;
-  if (exp >= 0) return intValue(m * pow10(exp));
-  const den = pow10(-exp);
-  if (m % den === 0n || truncate) return intValue(m / den);
-  const neg = m < 0n;
-  const abs = neg ? -m : m;
+/** num / den as a number: exact when integral, else rounded to 10 decimals (big.Rat's FloatString(10)). */
+function ratio(num: bigint, den: bigint, truncate: boolean): RegoNumber {
+  if (num % den === 0n || truncate) return intValue(num / den);
+  const neg = num < 0n;
+  const abs = neg ? -num : num;
   const q = (abs * pow10(10) * 2n + den) / (2n * den);
   const digits = q.toString().padStart(11, '0');
   const text = `${neg ? '-' : ''}${digits.slice(0, -10)}.${digits.slice(-10)}`;
   return parseNumber(text) as RegoNumber;
 }
+
+/** mant × 10^exp × num / den. */
+function scaled(mant: bigint, exp: number, num: bigint, den: bigint, truncate: boolean): RegoNumber {
+  return exp >= 0 ? ratio(mant * num * pow10(exp), den, truncate) : ratio(mant * num, den * pow10(-exp), truncate);
+}
+
+/**
+ * OPA's milli multiplier is big.Rat.SetFloat64(0.001): the double nearest 1/1000, exactly
+ * 1152921504606847 / 2^60, so large milli amounts carry its error ("123456789012m" is
+ * 123456789.0120000026 in OPA, not 123456789.012).
+ */
+const MILLI: [bigint, bigint] = [1152921504606847n, 1n << 60n];
 
 const SI: Record<string, bigint> = { k: 1000n, m: 1000n ** 2n, g: 1000n ** 3n, t: 1000n ** 4n, p: 1000n ** 5n, e: 1000n ** 6n };
 const BIN: Record<string, bigint> = { k: 1n << 10n, m: 1n << 20n, g: 1n << 30n, t: 1n << 40n, p: 1n << 50n, e: 1n << 60n };
@@ -74,7 +83,7 @@ function parseAmount(name: string, raw: string, bytes: boolean): RegoNumber {
   const [numText, unitText] = split;
   if (numText === '') throw builtinError(name, `no ${what} provided`);
   let mult: bigint;
-  let exp = 0;
+  let milli = false;
   if (bytes) {
     const u = /^([kmgtpe])(i?)b?$/.exec(unitText);
     if (unitText === '') mult = 1n;
@@ -87,13 +96,14 @@ function parseAmount(name: string, raw: string, bytes: boolean): RegoNumber {
     if (unit === '') mult = 1n;
     else if (unit === 'm') {
       mult = 1n;
-      exp = -3;
+      milli = true;
     } else if (u && (u[2] !== '' || u[1] !== 'm')) mult = (u[2] ? BIN : SI)[u[1].toLowerCase()];
     else throw builtinError(name, `unit ${unit} not recognized`);
   }
   const d = decimal(numText);
   if (!d) throw builtinError(name, `could not parse ${what} to a number`);
-  return scaled(d[0], mult, d[1] + exp, bytes);
+  const [num, den] = milli ? MILLI : [mult, 1n];
+  return scaled(d[0], d[1], num, den, bytes);
 }
 
 export const unitsBuiltins: BuiltinDefinition[] = [
