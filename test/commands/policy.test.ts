@@ -250,10 +250,12 @@ describe('warden policy check', () => {
     write('chk/unsafe.rego', 'package c\n\nallow if {\n\tx > 1\n}\n');
     const r = cli(['policy', 'check', 'chk']);
     expect(r.code).toBe(2);
-    const lines = r.stderr.split('\n').filter((l) => l.startsWith('warden: '));
+    const lines = r.stderr.split('\n').filter((l) => l.startsWith('chk'));
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(new RegExp(`^warden: rego_parse_error: ${path.join('chk', 'syntax.rego').replace(/\./g, '\\.')}:\\d+:\\d+: `));
-    expect(lines[1]).toBe(`warden: rego_unsafe_var_error: ${path.join('chk', 'unsafe.rego')}:4:2: var x is unsafe`);
+    expect(lines[0]).toMatch(new RegExp(`^${path.join('chk', 'syntax.rego').replace(/\./g, '\\.')}:\\d+:\\d+: rego_parse_error: `));
+    expect(lines[1]).toBe(`${path.join('chk', 'unsafe.rego')}:4:2: rego_unsafe_var_error: var x is unsafe`);
+    // The source line and a caret under the column follow each error.
+    expect(r.stderr).toContain(`${lines[1]}\n  \tx > 1\n  \t^\n`);
   });
 
   it('returns the errors as data with --json', () => {
@@ -262,7 +264,12 @@ describe('warden policy check', () => {
     const body = JSON.parse(r.stdout);
     expect(body.ok).toBe(false);
     expect(body.errors).toEqual([
-      { code: 'rego_unsafe_var_error', message: 'var x is unsafe', location: { file: path.join('chk', 'unsafe.rego'), line: 4, col: 2 } },
+      {
+        code: 'rego_unsafe_var_error',
+        message: 'var x is unsafe',
+        location: { file: path.join('chk', 'unsafe.rego'), line: 4, col: 2 },
+        snippet: '\tx > 1\n\t^',
+      },
     ]);
   });
 });

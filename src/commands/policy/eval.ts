@@ -4,6 +4,7 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../base-command.js';
 import { ExitCode, WardenError } from '../../core/errors.js';
 import { loadPolicyFiles } from '../../core/policy/files.js';
+import { REGO_VERSION_HELP, V0_COMPATIBLE_FLAG } from './check.js';
 import {
   evaluatePolicyQuery,
   parseInputText,
@@ -43,7 +44,10 @@ Output formats:
 
 --fail exits 1 when the result is undefined (no rows), which suits \`allow\`-style gates in CI;
 --fail-defined exits 1 when there is a result, which suits \`deny\`-style queries. Compile and
-evaluation errors exit 2 with a coded, located message.`;
+evaluation errors exit 2 with a coded, located message.
+
+${REGO_VERSION_HELP}
+The query itself is always parsed as v1.`;
 
   static override examples = [
     "<%= config.bin %> policy eval -d policies/ -i request.json 'data.warden.request.deny'",
@@ -75,6 +79,7 @@ evaluation errors exit 2 with a coded, located message.`;
     fail: Flags.boolean({ description: 'exit 1 when the result is undefined (no rows)', exclusive: ['fail-defined'] }),
     'fail-defined': Flags.boolean({ description: 'exit 1 when the result is defined (any row)', exclusive: ['fail'] }),
     'strict-builtin-errors': Flags.boolean({ description: 'make builtin errors (e.g. a bad regex) fail the query instead of being undefined' }),
+    'v0-compatible': V0_COMPATIBLE_FLAG,
   };
 
   /** Exact JSON text for --json (oclif's JSON.stringify would round big numbers and lose sets). */
@@ -82,7 +87,7 @@ evaluation errors exit 2 with a coded, located message.`;
 
   public override async run(): Promise<PolicyEvalResult> {
     const { flags, args } = this;
-    const loaded = loadPolicyFiles(flags.data ?? []);
+    const loaded = loadPolicyFiles(flags.data ?? [], { regoVersion: flags['v0-compatible'] ? 'v0' : 'auto' });
     let input: Value | undefined;
     if (flags.input !== undefined) {
       const name = flags.input === '-' ? 'standard input' : flags.input;

@@ -4,6 +4,7 @@ import { BaseCommand } from '../../base-command.js';
 import { ExitCode, WardenError } from '../../core/errors.js';
 import { collectPolicyFiles } from '../../core/policy/files.js';
 import { formatPolicyFiles, unifiedDiff, writeFileAtomic } from '../../core/policy/fmt.js';
+import { V0_COMPATIBLE_FLAG } from './check.js';
 
 export interface PolicyFmtResult {
   mode: 'print' | 'write' | 'check' | 'diff';
@@ -25,7 +26,13 @@ Modes:
   --check    change nothing; list the files that are not formatted and exit 1 if there are any
   --diff     print a unified diff of what --write would change
 
-A file that does not parse is reported as rego_parse_error with file:line:col and exits 2.`;
+A file that does not parse is reported as rego_parse_error with file:line:col and exits 2.
+
+Without --v0-compatible each file is parsed as Rego v1; a file
+that is not valid v1, does not import rego.v1 and is valid v0 is
+read as v0. With --v0-compatible every file is parsed as v0 (OPA's
+flag). Either way the output is v1 syntax: formatting a v0 file
+rewrites it to v1.`;
 
   static override examples = [
     '<%= config.bin %> policy fmt policy.rego',
@@ -40,6 +47,7 @@ A file that does not parse is reported as rego_parse_error with file:line:col an
     write: Flags.boolean({ char: 'w', description: 'rewrite the files in place', exclusive: ['check', 'diff'] }),
     check: Flags.boolean({ char: 'c', description: 'list files that would change and exit 1 if any (CI)', exclusive: ['write', 'diff'] }),
     diff: Flags.boolean({ char: 'd', description: 'print a unified diff of the changes', exclusive: ['write', 'check'] }),
+    'v0-compatible': V0_COMPATIBLE_FLAG,
   };
 
   public override async run(): Promise<PolicyFmtResult> {
@@ -54,7 +62,7 @@ A file that does not parse is reported as rego_parse_error with file:line:col an
         hint: 'use --write, --check or --diff for several files',
       });
     }
-    const formatted = formatPolicyFiles(files);
+    const formatted = formatPolicyFiles(files, { regoVersion: flags['v0-compatible'] ? 'v0' : 'auto' });
     const out: PolicyFmtResult['files'] = [];
     let failed = false;
     for (const f of formatted) {

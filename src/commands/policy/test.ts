@@ -3,6 +3,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../base-command.js';
 import { ExitCode } from '../../core/errors.js';
 import { loadPolicyFiles } from '../../core/policy/files.js';
+import { REGO_VERSION_HELP, V0_COMPATIBLE_FLAG } from './check.js';
 import { renderTestReport, runPolicyTests, type TestCaseResult, type TestRunSummary } from '../../core/policy/test-runner.js';
 
 export interface PolicyTestResult {
@@ -28,7 +29,9 @@ Tests mock what a policy sees with \`with\`:
 
 Failures and errors are always listed (with any print() output); -v lists passing tests too.
 The report ends with PASS: n/m and a plain "N passed, N failed" line. Exit code: 0 when every test
-passes, 2 when any fails or errors (as opa test), and 2 for a compile error.`;
+passes, 2 when any fails or errors (as opa test), and 2 for a compile error.
+
+${REGO_VERSION_HELP}`;
 
   static override examples = [
     '<%= config.bin %> policy test policies/',
@@ -43,12 +46,13 @@ passes, 2 when any fails or errors (as opa test), and 2 for a compile error.`;
     verbose: Flags.boolean({ char: 'v', description: 'list every test, passing ones included, with its print() output' }),
     run: Flags.string({ char: 'r', description: 'only tests whose full name (data.pkg.test_x) matches this regular expression (RE2 syntax)' }),
     'strict-builtin-errors': Flags.boolean({ description: 'make builtin errors fail a test as ERROR instead of leaving it undefined' }),
+    'v0-compatible': V0_COMPATIBLE_FLAG,
   };
 
   public override async run(): Promise<PolicyTestResult> {
     const { flags } = this;
     const paths = this.rest.length > 0 ? this.rest : ['.'];
-    const loaded = loadPolicyFiles(paths);
+    const loaded = loadPolicyFiles(paths, { regoVersion: flags['v0-compatible'] ? 'v0' : 'auto' });
     const result = runPolicyTests({
       sources: loaded.sources,
       data: loaded.data,

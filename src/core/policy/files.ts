@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ExitCode, WardenError } from '../errors.js';
+import type { RegoVersionMode } from './rego/ast.js';
 import type { SourceFile } from './rego/compile.js';
 import { JsonSyntaxError, ObjectValue, fromJson, parseJson, type Value } from './rego/value.js';
 
@@ -82,14 +83,19 @@ export function collectPolicyFiles(paths: readonly string[], opts: CollectOption
   return out;
 }
 
-/** Reads the `.rego` files as compiler sources (file names kept as collected, for error locations). */
-export function readSources(files: readonly string[]): SourceFile[] {
+/**
+ * Reads the `.rego` files as compiler sources (file names kept as collected, for error locations),
+ * each to be parsed with `regoVersion` ('v0' for --v0-compatible; 'auto' detects per module).
+ */
+export function readSources(files: readonly string[], regoVersion?: RegoVersionMode): SourceFile[] {
   return files.map((file) => {
+    let text: string;
     try {
-      return { file, text: fs.readFileSync(file, 'utf8') };
+      text = fs.readFileSync(file, 'utf8');
     } catch (e) {
       throw pathError(file, e);
     }
+    return regoVersion === undefined ? { file, text } : { file, text, regoVersion };
   });
 }
 
@@ -163,8 +169,13 @@ export interface LoadedPolicyFiles {
   dataFiles: string[];
 }
 
+export interface LoadOptions {
+  /** How the modules are parsed: 'v0' (--v0-compatible), 'v1', or per-module detection ('auto'). */
+  regoVersion?: RegoVersionMode;
+}
+
 /** Collects and reads everything under `paths`: modules as sources, data files merged into one document. */
-export function loadPolicyFiles(paths: readonly string[]): LoadedPolicyFiles {
+export function loadPolicyFiles(paths: readonly string[], opts: LoadOptions = {}): LoadedPolicyFiles {
   const found = collectPolicyFiles(paths);
   const data = new ObjectValue();
   for (const d of found.data) {
@@ -176,5 +187,5 @@ export function loadPolicyFiles(paths: readonly string[]): LoadedPolicyFiles {
     }
     mergeData(data, d.prefix, parseDataFile(d.file, text), d.file);
   }
-  return { sources: readSources(found.rego), data, dataFiles: found.data.map((d) => d.file) };
+  return { sources: readSources(found.rego, opts.regoVersion), data, dataFiles: found.data.map((d) => d.file) };
 }

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { WardenError } from '../errors.js';
+import type { RegoVersionMode } from './rego/ast.js';
 import { formatModule } from './rego/format.js';
 
 export interface FormattedFile {
@@ -17,8 +18,13 @@ export interface FormattedFile {
   error?: WardenError;
 }
 
+export interface FormatOptions {
+  /** How modules are parsed ('v0' for --v0-compatible, default 'auto'); output is always v1. */
+  regoVersion?: RegoVersionMode;
+}
+
 /** Formats each file's text (read from disk); a file that does not parse carries its coded error. */
-export function formatPolicyFiles(files: readonly string[]): FormattedFile[] {
+export function formatPolicyFiles(files: readonly string[], opts: FormatOptions = {}): FormattedFile[] {
   return files.map((file) => {
     let original: string;
     try {
@@ -27,7 +33,7 @@ export function formatPolicyFiles(files: readonly string[]): FormattedFile[] {
       return { file, changed: false, original: '', error: new WardenError('path_not_found', `${file}: ${(e as Error).message}`) };
     }
     try {
-      const formatted = formatModule(original, { file });
+      const formatted = formatModule(original, { file, regoVersion: opts.regoVersion ?? 'auto' });
       return { file, changed: formatted !== original, original, formatted };
     } catch (e) {
       if (e instanceof WardenError) return { file, changed: false, original, error: e };

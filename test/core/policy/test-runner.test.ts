@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { formatDuration, renderTestReport, runPolicyTests } from '../../../src/core/policy/test-runner.js';
 import { checkPolicySources, formatCheckError } from '../../../src/core/policy/check.js';
 import { unifiedDiff } from '../../../src/core/policy/fmt.js';
+import { fromJson } from '../../../src/core/policy/rego/value.js';
 
 let t = 0;
 const clock = { now: () => 0, monotonic: () => (t += 0.5) };
@@ -28,6 +29,12 @@ test_f(x) := x
 ];
 
 describe('runPolicyTests', () => {
+  it('stops on a rule that conflicts with base data, as opa test does', () => {
+    const src = [{ file: 'c.rego', text: 'package c\n\nlimit := 5\ntest_limit if limit == 5\n' }];
+    expect(() => runPolicyTests({ sources: src, clock, data: fromJson({ c: { limit: 9 } }) })).toThrow(/conflicting rule for data path c\/limit found/);
+    expect(runPolicyTests({ sources: src, clock, data: fromJson({ other: 1 }) }).ok).toBe(true);
+  });
+
   it('classifies tests as pass, fail (undefined or not true), error and skip; functions are not tests', () => {
     const r = runPolicyTests({ sources, clock, strictBuiltinErrors: true });
     const byName = Object.fromEntries(r.tests.map((x) => [x.name, x]));
@@ -80,7 +87,7 @@ describe('checkPolicySources', () => {
     ]);
     expect(r.ok).toBe(false);
     expect(r.errors.map((e) => e.code)).toEqual(['rego_parse_error', 'rego_unsafe_var_error']);
-    expect(formatCheckError(r.errors[1])).toBe('warden: rego_unsafe_var_error: b.rego:3:2: var x is unsafe');
+    expect(formatCheckError(r.errors[1])).toBe('b.rego:3:2: rego_unsafe_var_error: var x is unsafe\n  \tx > 1\n  \t^');
   });
 
   it('is ok for valid modules', () => {

@@ -231,7 +231,15 @@ export interface Module extends NodeBase {
   comments: Comment[];
   /** The syntax the module was parsed with. */
   regoVersion: RegoVersion;
+  /**
+   * Set by parseModule's default detection when the text is valid v1 and v0 alike and does not
+   * import rego.v1: the compiler then applies v0's checks to it (as regorus, which defaults to v0).
+   */
+  parsesAsV0?: boolean;
 }
+
+/** How parseModule picks the syntax: a fixed version, or per-module detection (see parseModule). */
+export type RegoVersionMode = RegoVersion | 'auto';
 
 export type RuleKind = 'complete' | 'multi-value' | 'function';
 

@@ -62,10 +62,11 @@ export function lex(text: string, file: string): LexResult {
     throw regoParseError(msg, l, text);
   };
   const push = (kind: TokenKind, start: number, startLine: number, startCol: number, value?: string) => {
+    // One object shape for every token (no conditional spread): the parser's hot loop stays monomorphic.
     tokens.push({
       kind,
       text: text.slice(start, i),
-      ...(value !== undefined ? { value } : {}),
+      value,
       line: startLine,
       col: startCol,
       offset: start,
@@ -188,6 +189,7 @@ export function lex(text: string, file: string): LexResult {
   tokens.push({
     kind: 'eof',
     text: '',
+    value: undefined,
     line,
     col: i - lineStart + 1,
     offset: i,

@@ -22,6 +22,7 @@ import {
   type Rule,
   type SomeDecl,
   type Term,
+  type RegoVersionMode,
   type VarTerm,
   type With,
 } from './ast.js';
@@ -30,8 +31,8 @@ import { REGO_PARSE_ERROR, regoParseError, type Location } from './location.js';
 
 export interface ParseModuleOptions {
   file?: string;
-  /** Force a syntax; when absent, v1 is tried first and v0 is used if only it parses. */
-  regoVersion?: RegoVersion;
+  /** A fixed syntax, or per-module detection ('auto' and absent; see parseModule). */
+  regoVersion?: RegoVersionMode;
   /** Maximum nesting depth of terms and bodies (default 512). */
   maxDepth?: number;
 }
@@ -1213,25 +1214,74 @@ function parseWith(text: string, file: string, version: RegoVersion, maxDepth: n
   }
 }
 
+/** The `line:col` of an error, for comparing how far two parses got. */
+function errorPos(e: WardenError): number {
+  return (e.location?.line ?? 0) * 1e6 + (e.location?.col ?? 0);
+}
+
+/** `err` with `advice` after its caret snippet. */
+function advised(err: WardenError, advice: string): WardenError {
+  return new WardenError(err.code, err.message, {
+    ...(err.location ? { location: err.location } : {}),
+    hint: `${err.hint ?? ''}\n${advice}`,
+    exitCode: err.exitCode,
+  });
+}
+
+const IMPORTS_REGO_V1 = /^\s*import\s+rego\.v1\b/m;
+
 /**
- * Parses one Rego module. Without `regoVersion`, v1 is tried first; a module that fails as v1,
- * does not import `rego.v1`, and parses as v0 is returned as v0 (`module.regoVersion`).
+ * Parses one Rego module.
+ *
+ * - `regoVersion: 'v1'` / `'v0'`: that syntax only. When it fails and the other syntax parses, the
+ *   error's hint says so (`--v0-compatible` is the CLI's switch to v0).
+ * - `'auto'` (the CLI without `--v0-compatible`): v1 is tried first; a module that is not valid
+ *   v1, does not import `rego.v1` and is valid v0 is returned as v0 (`module.regoVersion`). When
+ *   neither parses, the v1 error is thrown, with a hint quoting the v0 error when the v0 parse got
+ *   further (the module is more likely v0 with a mistake in it).
+ * - absent: as 'auto', and a module valid in both syntaxes (without `import rego.v1`) is marked
+ *   `parsesAsV0` so that the compiler applies v0's checks to it, as regorus (v0 by default) does.
+ *
  * Throws only `WardenError` with code `rego_parse_error`.
  */
 export function parseModule(text: string, opts: ParseModuleOptions = {}): Module {
   const file = opts.file ?? '<input>';
   const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
-  if (opts.regoVersion) return parseWith(text, file, opts.regoVersion, maxDepth);
-  try {
-    return parseWith(text, file, 'v1', maxDepth);
-  } catch (v1err) {
-    if (/^\s*import\s+rego\.v1\b/m.test(text)) throw v1err;
+  const mode = opts.regoVersion;
+  const attempt = (v: RegoVersion): Module | WardenError => {
     try {
-      return parseWith(text, file, 'v0', maxDepth);
-    } catch {
-      throw v1err;
+      return parseWith(text, file, v, maxDepth);
+    } catch (e) {
+      if (e instanceof WardenError) return e;
+      throw e;
     }
+  };
+  if (mode === 'v0' || mode === 'v1') {
+    const m = attempt(mode);
+    if (!(m instanceof WardenError)) return m;
+    const other = attempt(mode === 'v1' ? 'v0' : 'v1');
+    if (other instanceof WardenError) throw m;
+    throw advised(
+      m,
+      mode === 'v1'
+        ? 'this module is valid Rego v0: parse it as v0 (warden policy … --v0-compatible)'
+        : 'this module is valid Rego v1: parse it as v1 (drop --v0-compatible)',
+    );
   }
+  const v1 = attempt('v1');
+  const importsV1 = IMPORTS_REGO_V1.test(text);
+  if (!(v1 instanceof WardenError)) {
+    if (mode === undefined && !importsV1 && !(attempt('v0') instanceof WardenError)) v1.parsesAsV0 = true;
+    return v1;
+  }
+  if (importsV1) throw v1;
+  const v0 = attempt('v0');
+  if (!(v0 instanceof WardenError)) return v0;
+  if (errorPos(v0) > errorPos(v1)) {
+    const l = v0.location;
+    throw advised(v1, `as Rego v0 the module gets further and fails at ${l?.line}:${l?.col}: ${v0.message} (--v0-compatible parses it as v0 only)`);
+  }
+  throw v1;
 }
 
 /** Parses a query such as `data.x.allow` or `x := input.a; x > 1` into a body. */

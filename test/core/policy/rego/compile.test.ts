@@ -35,7 +35,14 @@ describe('compilePolicy', () => {
   });
 
   it('reorders a body so variables are bound before they are read', () => {
-    expect(() => compilePolicy([{ file: 'p.rego', text: 'package a\np if {\n  x > 1\n  x := 2\n}' }])).not.toThrow();
+    expect(() => compilePolicy([{ file: 'p.rego', text: 'package a\np if {\n  x > 1\n  x = 2\n}' }])).not.toThrow();
+  });
+
+  it('rejects a := of a variable already referenced above, as OPA does', () => {
+    const e = compileError('package a\np if {\n  x > 1\n  x := 2\n}');
+    expect(e.code).toBe('rego_compile_error');
+    expect(e.message).toBe('var x referenced above');
+    expect(e.location).toEqual({ file: 'p.rego', line: 4, col: 3 });
   });
 
   it('rejects recursion between rules', () => {

@@ -51,7 +51,7 @@ describe('caret snippets on compile errors', () => {
   it('marks recursion and undefined functions with the rule line', () => {
     const rec = compileError('package a\n\np if q\nq if p');
     expect(rec.code).toBe('rego_recursion_error');
-    expect(rec.hint).toMatch(/^\n(p if q|q if p)\n\^$/);
+    expect(rec.hint).toMatch(/^\n(p if q|q if p)\n\^\n1 more compile error: `warden policy check` lists them all$/);
     const undef = compileError('package a\n\np := nosuch.fn(1)');
     expect(undef.code).toBe('rego_type_error');
     expect(undef.hint).toBe(`\np := nosuch.fn(1)\n${' '.repeat((undef.location?.col ?? 1) - 1)}^`);

@@ -8,7 +8,7 @@ import { parseModule, parseQuery } from '../../../../src/core/policy/rego/parser
 const mod = (body: string, v?: 'v0' | 'v1'): Module =>
   parseModule(`package p\n\n${body}\n`, { file: 'p.rego', ...(v ? { regoVersion: v } : {}) });
 
-function parseError(text: string, opts: { regoVersion?: 'v0' | 'v1' } = {}): WardenError {
+function parseError(text: string, opts: { regoVersion?: 'v0' | 'v1' | 'auto' } = {}): WardenError {
   try {
     parseModule(text, { file: 'bad.rego', ...opts });
   } catch (err) {
@@ -170,6 +170,46 @@ describe('parse errors', () => {
         expect(err, JSON.stringify(s)).toBeInstanceOf(WardenError);
       }
     }
+  });
+});
+
+describe('Rego version detection', () => {
+  it("'auto' takes a module that is only valid v0 as v0, and anything valid v1 as v1", () => {
+    expect(parseModule('package p\np { true }', { regoVersion: 'auto' }).regoVersion).toBe('v0');
+    const both = parseModule('package p\np := 1', { regoVersion: 'auto' });
+    expect(both.regoVersion).toBe('v1');
+    expect(both.parsesAsV0).toBeUndefined();
+  });
+
+  it('marks a module valid in both syntaxes by default (the compiler then checks it as v0)', () => {
+    expect(parseModule('package p\np := 1').parsesAsV0).toBe(true);
+    expect(parseModule('package p\np := 1 if true').parsesAsV0).toBeUndefined();
+    expect(parseModule('package p\nimport rego.v1\np := 1').parsesAsV0).toBeUndefined();
+  });
+
+  it('never falls back to v0 for a module importing rego.v1', () => {
+    expect(parseError('package p\nimport rego.v1\np { true }', { regoVersion: 'auto' }).message).toMatch(/`if` keyword is required/);
+  });
+
+  it('hints at --v0-compatible when a v0 module is parsed as v1', () => {
+    const err = parseError('package p\n\np { true }', { regoVersion: 'v1' });
+    expect(err.message).toMatch(/`if` keyword is required/);
+    expect(err.hint).toBe('\np { true }\n^\nthis module is valid Rego v0: parse it as v0 (warden policy … --v0-compatible)');
+  });
+
+  it('hints at dropping --v0-compatible when a v1 module is parsed as v0', () => {
+    expect(parseError('package p\n\np if { true }', { regoVersion: 'v0' }).hint).toMatch(/valid Rego v1: parse it as v1 \(drop --v0-compatible\)$/);
+  });
+
+  it('quotes the v0 error when the module gets further as v0 than as v1', () => {
+    const err = parseError('package p\n\np { every := 1 }\n\nq { x := [1, }', { regoVersion: 'auto' });
+    expect(err.location).toMatchObject({ line: 3 });
+    expect(err.hint?.split('\n').pop()).toMatch(/^as Rego v0 the module gets further and fails at 5:\d+: .+ \(--v0-compatible parses it as v0 only\)$/);
+  });
+
+  it('adds no hint to a plain v1 syntax error', () => {
+    const err = parseError('package p\n\np if { x := [1, }', { regoVersion: 'auto' });
+    expect(err.hint?.split('\n')).toHaveLength(3);
   });
 });
 
