@@ -36,6 +36,12 @@ export default class Status extends BaseCommand<typeof Status> {
       this.log(
         `  providers: ${s.providers.length ? s.providers.map((p) => `${p.name} (${p.type}, key: ${p.key_source})`).join(', ') : 'none — `warden providers set`'}`,
       );
+      const pol = s.policies;
+      this.log(`  policies:  ${pol.loaded} loaded${pol.repos.length ? ` (+ repository sets: ${pol.repos.join(', ')})` : ''}`);
+      for (const e of pol.errors) this.log(`    error (last good set kept): ${e}`);
+      for (const b of s.budget_alerts) {
+        this.log(`  budget:    ${b.scope} ${b.name} ${b.period}: ${b.used_pct}% of ${formatUsd(b.limit_usd)} (${b.state})`);
+      }
     }
     return s;
   }

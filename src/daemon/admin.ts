@@ -4,6 +4,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { displayPrefix, generateVirtualKey, hashVirtualKey, newId } from '../core/auth/virtual-keys.js';
 import { WardenError } from '../core/errors.js';
+import { budgetInputFromBody } from '../core/budget/definition.js';
 import type {
   KeyCreateRequest,
   KeyCreated,
@@ -172,6 +173,17 @@ export class AdminApi {
       case 'POST /sessions/:/end':
         send(res, 200, await this.endSession(parts[1], await readJson(req)));
         return;
+      case 'GET /budgets':
+        send(res, 200, this.ctx.budgets.status());
+        return;
+      case 'POST /budgets': {
+        const r = await this.ctx.budgets.set(budgetInputFromBody(await readJson(req)));
+        send(res, r.created ? 201 : 200, r);
+        return;
+      }
+      case 'DELETE /budgets/:':
+        send(res, 200, await this.ctx.budgets.remove(parts[1]));
+        return;
       default:
         req.resume();
         sendError(res, 404, 'not_found', `no admin route ${method} ${route}`);
@@ -199,6 +211,11 @@ export class AdminApi {
       providers: c.router().all.map((p) => ({ name: p.config.name, type: p.config.type, base_url: p.config.baseUrl, key_source: p.keySource })),
       today: { requests: today.requests, errors: today.errors, spend_usd: today.spend_usd, price_unknown: today.price_unknown },
       writer: { queued: c.writer.stats.queued, written: c.writer.stats.written, batches: c.writer.stats.batches },
+      policies: c.policies.status(),
+      budget_alerts: c.budgets
+        .status()
+        .filter((b) => b.state !== 'ok')
+        .map((b) => ({ id: b.id, scope: b.scope, name: b.name, period: b.period, used_pct: b.used_pct, limit_usd: b.limit_usd, spent_usd: b.spent_usd, state: b.state })),
     };
   }
 
@@ -400,6 +417,7 @@ export class AdminApi {
       ended_at: null,
       exit_code: null,
     });
+    this.ctx.policies.attachSession(sessionId, req.cwd);
     this.ctx.audit('session.started', sessionId, { session_id: sessionId, key_id: row.id, project: req.project, repo: session.repo, branch: session.branch, command: req.command ?? null });
     return { session_id: sessionId, key, key_id: row.id, project: req.project };
   }
@@ -416,6 +434,7 @@ export class AdminApi {
         this.ctx.keys.revoke(k.hash);
       }
     }
+    this.ctx.policies.detachSession(id);
     this.ctx.audit('session.ended', id, { session_id: id, exit_code: exit });
     return { session_id: id, ended };
   }

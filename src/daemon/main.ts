@@ -25,7 +25,15 @@ import { markInterrupted } from '../core/store/repos/request-recovery.js';
 import { getMeta, setMeta } from '../core/store/repos/meta.js';
 import { diffConfigDigests, digestConfigFiles, type ConfigDigests } from '../core/config/digest.js';
 import { BatchedWriter } from '../core/store/writer.js';
+import { BudgetService } from '../core/budget/service.js';
+import { LoopGuard } from '../core/session/loop-guard.js';
+import { RateLimiter } from '../core/ratelimit/limiter.js';
+import { RequestGate } from '../core/policy/request-gate.js';
+import { priceRequest } from '../core/pricing/index.js';
+import type { ProviderType } from '../core/providers/types.js';
 import { AdminApi } from './admin.js';
+import { PolicyRuntime } from './policies.js';
+import { SpendTracker } from '../core/budget/spend.js';
 import type { DaemonContext } from './context.js';
 import { formatBanner, formatRequestLine } from './render.js';
 import { Proxy } from './proxy.js';
@@ -92,6 +100,17 @@ export async function main(argv: string[]): Promise<void> {
     keys.load(await loadUsableKeys(store.db), sessions);
   }
 
+  // Budgets: definitions and this period's spend from the store, then maintained in memory.
+  const budgets = await BudgetService.start({
+    db: store.db,
+    clock,
+    logger,
+    fetch: globalThis.fetch,
+    audit: (type, subject, data, actor) => writer.audit({ ts: clock.now(), type, actor, subject, data }),
+    flush: () => writer.flush(),
+    defaultTz: Intl.DateTimeFormat().resolvedOptions().timeZone,
+  });
+
   let secretsPromise: Promise<{ store: Awaited<ReturnType<typeof openSecretStore>>['store']; description: string }> | undefined;
   const secrets = () => (secretsPromise ??= openSecretStore({ paths, env }));
 
@@ -111,8 +130,44 @@ export async function main(argv: string[]): Promise<void> {
   };
   await reloadProviders();
 
+  // Policies (hot-reloaded), rate limits, budgets and the agent-loop guard: the request gate.
+  const policies = new PolicyRuntime({
+    configDir: paths.configDir,
+    store,
+    clock,
+    logger,
+    audit: (type, subject, data) => writer.audit({ ts: clock.now(), type, actor: 'daemon', subject, data }),
+    flush: () => writer.flush(),
+    pollMs: config.policy.reloadMs,
+  });
+  {
+    const rows = await store.db.selectFrom('sessions').select(['id', 'cwd', 'ended_at']).execute();
+    for (const r of rows) if (r.ended_at === null) policies.attachSession(r.id, r.cwd);
+  }
+  const policyTz = config.policy.timezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const spend = await SpendTracker.load(store.db, { clock, tz: policyTz });
+  const gate = new RequestGate({
+    engineFor: config.policy.enabled ? (p) => policies.engineFor(p) : () => undefined,
+    ledger: budgets.ledger,
+    spend,
+    limiter: config.rateLimits.length > 0 ? new RateLimiter(config.rateLimits, { clock }) : undefined,
+    loopGuard: new LoopGuard(),
+    price: (model, providerType, inputTokens, outputTokens, at) =>
+      priceRequest({
+        model,
+        providerType: providerType as ProviderType,
+        usage: { inputTokens, outputTokens, cacheReadTokens: 0, cacheWrite5mTokens: 0, cacheWrite1hTokens: 0, reasoningTokens: 0 },
+        overrides: config.pricing.overrides,
+        at,
+      }).costUsd,
+    maxScanChars: config.policy.maxScanChars,
+    defaultMaxOutputTokens: config.policy.defaultMaxOutputTokens,
+    tz: policyTz,
+  });
+
   const quiet = values.quiet || values.background;
   const proxy = new Proxy({
+    gate,
     keys,
     router: () => router,
     writer,
@@ -142,6 +197,8 @@ export async function main(argv: string[]): Promise<void> {
     store,
     writer,
     keys,
+    budgets,
+    policies,
     router: () => router,
     proxy,
     logger,
@@ -195,6 +252,7 @@ export async function main(argv: string[]): Promise<void> {
     await Promise.race([proxy.drain(), drainTimeout]);
     server.closeAllConnections();
     audit('daemon.stopped', null, { reason, pid: process.pid });
+    policies.close();
     writer.close();
     await proxy.close().catch(() => undefined);
     await store.close();

@@ -16,6 +16,8 @@ import { estimateUsage } from '../core/pricing/estimate.js';
 import type { RequestSettlement, BatchedWriter } from '../core/store/writer.js';
 import type { RequestStatus, UsageSource } from '../core/store/schema.js';
 import type { Logger } from '../core/util/logger.js';
+import { storedPolicyInput, type GatePass, type GateRequest, type Judgement, type RequestGate } from '../core/policy/request-gate.js';
+import type { Decision } from '../core/policy/decision.js';
 
 export interface ProxyLimits {
   maxBodyBytes: number;
@@ -52,6 +54,8 @@ export interface ProxyDeps {
   storeBodies: boolean;
   priceOverrides: () => Readonly<Record<string, PriceOverride>>;
   onSettled?: (s: SettledSummary) => void;
+  /** Policies, rate limits and budgets; absent: requests are only authenticated and routed. */
+  gate?: RequestGate;
 }
 
 /** Headers that describe one hop, never forwarded in either direction. */
@@ -81,13 +85,21 @@ const NO_USAGE = {
   price_unknown: 0,
 } as const;
 
-function sendError(res: ServerResponse, id: string | undefined, family: ApiFamily, status: number, message: string, code?: string): void {
+function sendError(
+  res: ServerResponse,
+  id: string | undefined,
+  family: ApiFamily,
+  status: number,
+  message: string,
+  code?: string,
+  extraHeaders?: Record<string, string>,
+): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
   const body = JSON.stringify(errorBody(family, status, message, code ? { code } : undefined));
-  const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
+  const headers: Record<string, string | number> = { ...extraHeaders, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
   if (id) headers['x-warden-request-id'] = id;
   res.writeHead(status, headers);
   res.end(body);
@@ -290,7 +302,7 @@ export class Proxy {
       this.recordRejected(base(), principal, 400, 'invalid_json', message, raw, t0);
       return;
     }
-    const model = typeof body.model === 'string' ? body.model : undefined;
+    let model = typeof body.model === 'string' ? body.model : '';
     if (!model) {
       const message = 'the request has no "model"';
       sendError(res, id, family, 400, message, 'missing_model');
@@ -298,7 +310,7 @@ export class Proxy {
       return;
     }
     const stream = body.stream === true;
-    const route = this.deps.router().route(model, endpoint);
+    let route = this.deps.router().route(model, endpoint);
     if (!route.ok) {
       const status = route.reason === 'unsupported_endpoint' ? 400 : 404;
       const message = `${route.message}; set one with \`warden providers set\` or a route in config.yaml`;
@@ -306,7 +318,57 @@ export class Proxy {
       this.recordRejected({ ...base(), model, stream: stream ? 1 : 0 }, principal, status, route.reason, message, raw, t0);
       return;
     }
-    const provider = route.provider;
+    let provider = route.provider;
+    let judgement: Judgement | undefined;
+    let pass: GatePass | undefined;
+    const gate = this.deps.gate;
+    if (gate) {
+      const greq: GateRequest = {
+        endpoint,
+        providerName: provider.config.name,
+        providerType: provider.config.type,
+        model,
+        stream,
+        body,
+        principal,
+        tool,
+        userAgent,
+        nowMs: startedAt,
+      };
+      judgement = gate.judge(greq);
+      const rejected = { ...base(), model, stream: stream ? 1 : 0 };
+      if (judgement.denyMessage !== undefined) {
+        sendError(res, id, family, 403, judgement.denyMessage, 'policy_denied', { 'x-should-retry': 'false' });
+        this.recordRejected(rejected, principal, 403, 'policy_denied', judgement.denyMessage, raw, t0, judgement);
+        return;
+      }
+      if (judgement.routeTo !== undefined) {
+        const policies = judgement.decision?.mutations.find((m) => m.kind === 'route')?.policies.join(', ') ?? 'a policy';
+        route = this.deps.router().route(judgement.routeTo, endpoint);
+        if (!route.ok) {
+          const message = `policy ${policies} routes this request to model ${judgement.routeTo}, which no configured provider serves (${route.message})`;
+          sendError(res, id, family, 502, message, 'policy_route_failed');
+          this.recordRejected(rejected, principal, 502, 'policy_route_failed', message, raw, t0, judgement);
+          return;
+        }
+        provider = route.provider;
+        model = judgement.routeTo;
+        greq.model = model;
+        greq.providerName = provider.config.name;
+        greq.providerType = provider.config.type;
+      }
+      const admission = gate.admit(greq, judgement);
+      if (!admission.ok) {
+        const headers: Record<string, string> = admission.retryable
+          ? { 'retry-after': String(admission.retryAfterSeconds ?? 1) }
+          : { 'x-should-retry': 'false' };
+        sendError(res, id, family, admission.status, admission.message, admission.code, headers);
+        this.recordRejected({ ...rejected, model }, principal, admission.status, admission.code, admission.message, raw, t0, judgement);
+        return;
+      }
+      pass = admission.pass;
+    }
+    const rawBody = judgement?.bodyChanged ? Buffer.from(JSON.stringify(body), 'utf8') : raw;
     let upstream: UpstreamRequest;
     try {
       upstream = provider.adapter.buildRequest({
@@ -314,14 +376,15 @@ export class Proxy {
         provider: provider.config,
         credential: provider.credential,
         body,
-        rawBody: raw,
+        rawBody,
         clientHeaders: req.headers,
         search,
       });
     } catch (e) {
       if (!(e instanceof ProviderRequestError)) throw e;
+      if (pass) gate?.release(pass);
       sendError(res, id, family, e.status, e.message, 'invalid_request');
-      this.recordRejected({ ...base(), model, stream: stream ? 1 : 0 }, principal, e.status, 'invalid_request', e.message, raw, t0);
+      this.recordRejected({ ...base(), model, stream: stream ? 1 : 0 }, principal, e.status, 'invalid_request', e.message, raw, t0, judgement);
       return;
     }
     // The tap must read plain bytes: never let the upstream compress.
@@ -352,8 +415,9 @@ export class Proxy {
       duration_ms: null,
       error_code: null,
       error_message: null,
-      request_body: this.deps.storeBodies ? raw.toString('utf8') : null,
+      request_body: this.deps.storeBodies ? rawBody.toString('utf8') : null,
       response_body: null,
+      ...policyColumns(judgement),
     });
     // last_used_at is for humans (`keys list`): one update a second per key is plenty.
     if (startedAt - (this.keyTouched.get(principal.keyId) ?? 0) >= 1000) {
@@ -376,6 +440,8 @@ export class Proxy {
       tFwd: 0,
       tHdr: 0,
       tWrite: 0,
+      judgement,
+      pass,
     };
     const u = parseUpstreamUrl(upstream.url);
     const exchange = new Exchange(this, ctx, res, family, upstream.injectedUsage);
@@ -469,6 +535,11 @@ export class Proxy {
       response_body: r.responseBody ?? null,
     };
     this.deps.writer.settle(ctx.id, s);
+    if (ctx.pass) {
+      const tokens = u ? (u.inputTokens ?? 0) + (u.outputTokens ?? 0) : null;
+      this.deps.gate?.finish(ctx.pass, costUsd, tokens);
+      ctx.pass = undefined;
+    }
     this.deps.writer.audit({
       ts: s.finished_at ?? ctx.startedAt,
       type: 'request',
@@ -488,6 +559,7 @@ export class Proxy {
         usage_source: r.usageSource,
         cost_usd: costUsd,
         price_unknown: priceUnknown,
+        ...policyAudit(ctx.judgement),
       },
     });
     this.deps.onSettled?.({
@@ -518,6 +590,7 @@ export class Proxy {
     message: string,
     raw: Buffer,
     t0: number,
+    judgement?: Judgement,
   ): void {
     const now = this.deps.now();
     this.deps.writer.start({
@@ -535,13 +608,14 @@ export class Proxy {
       error_message: message,
       request_body: this.deps.storeBodies ? raw.toString('utf8').slice(0, MAX_CAPTURE_BYTES) : null,
       response_body: null,
+      ...policyColumns(judgement),
     });
     this.deps.writer.audit({
       ts: now,
       type: 'request.rejected',
       actor: `key:${principal.keyId}`,
       subject: base.id,
-      data: { http_status: httpStatus, code, path: base.path, model: base.model ?? null, project: principal.project },
+      data: { http_status: httpStatus, code, path: base.path, model: base.model ?? null, project: principal.project, ...policyAudit(judgement) },
     });
     this.deps.onSettled?.({
       id: base.id,
@@ -712,6 +786,9 @@ class Exchange implements Dispatcher.DispatchHandler {
     }
     this.capture = !this.tap || this.proxy.storesBodies;
     headers['x-warden-request-id'] = ctx.id;
+    const warnings = ctx.judgement?.warnings;
+    if (warnings && warnings.length > 0) headers['x-warden-warning'] = warnings.join('; ');
+    if (ctx.judgement?.redacted.length) headers['x-warden-redacted'] = ctx.judgement.redacted.join(',');
     ctx.tWrite = performance.now();
     headers['x-warden-overhead-ms'] = (ctx.tFwd - ctx.t0 + (ctx.tWrite - ctx.tHdr)).toFixed(3);
     this.res.writeHead(statusCode, headers);
@@ -858,6 +935,34 @@ interface SettleContext {
   tFwd: number;
   tHdr: number;
   tWrite: number;
+  judgement: Judgement | undefined;
+  /** Held rate-limit ticket and budget reservation: settled exactly once, in settle(). */
+  pass: GatePass | undefined;
+}
+
+/** The request row's policy columns. */
+function policyColumns(j: Judgement | undefined): { policy_verdict: string | null; risk_score: number | null; policy_input: string | null } {
+  if (!j?.decision || !j.input) return { policy_verdict: null, risk_score: j?.riskScore ?? null, policy_input: null };
+  return { policy_verdict: j.decision.verdict, risk_score: j.riskScore, policy_input: storedPolicyInput(j.input) };
+}
+
+/** What the audit event records of a decision: verdicts, versions, reasons, mutations, timing; never prompt text or matched values. */
+function policyAudit(j: Judgement | undefined): { policy?: Record<string, unknown> } {
+  const d: Decision | null | undefined = j?.decision;
+  if (!j || !d) return {};
+  return {
+    policy: {
+      verdict: d.verdict,
+      policies: d.policies.map((p) => `${p.name}@${p.version.slice(0, 12)}`),
+      violations: d.violations.map((v) => ({ policy: v.policy, version: v.version.slice(0, 12), enforcement: v.enforcement, severity: v.severity, message: v.message })),
+      mutations: d.mutations.map((m) => m.kind),
+      monitored_mutations: d.monitored_mutations.map((m) => m.kind),
+      errors: d.errors.map((e) => ({ policy: e.policy, code: e.code, message: e.message })),
+      redacted: j.redacted,
+      risk_score: j.riskScore,
+      duration_us: d.duration_us,
+    },
+  };
 }
 
 function round3(n: number): number {

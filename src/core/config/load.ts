@@ -3,7 +3,7 @@
 import nodeFs from 'node:fs';
 import path from 'node:path';
 import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
-import type { core as zcore } from 'zod';
+import type { z, core as zcore } from 'zod';
 import { WardenError, type ErrorLocation } from '../errors.js';
 import {
   configFileSchema,
@@ -91,12 +91,31 @@ function readConfigFile(file: string): string | undefined {
 
 /** Validates one file's text into the layer it contributes. `file` is used for error locations. */
 export function parseConfigText(text: string, file: string): ConfigLayer {
+  return parseYamlWithSchema(text, file, configFileSchema, { code: 'config_invalid', empty: {} });
+}
+
+export interface YamlSchemaOptions<T> {
+  /** The error code of every failure (`config_invalid`, `policy_invalid`, ...). */
+  code: string;
+  /** What an empty document means; without it an empty document is an error. */
+  empty?: T;
+  /** Keys a mapping allows at a path, for "did you mean" hints (default: the config file's). */
+  known?: (p: readonly PropertyKey[]) => string[] | undefined;
+}
+
+/**
+ * Parses one YAML document (a mapping at the top) and validates it with `schema`. Every failure is
+ * a WardenError with `opts.code` and the file, line and column of the offending key or value; the
+ * first error in file order is the message, the next few are the hint.
+ */
+export function parseYamlWithSchema<T>(text: string, file: string, schema: z.ZodType<T>, opts: YamlSchemaOptions<T>): T {
+  const code = opts.code;
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const err = doc.errors[0];
     const pos = lineCounter.linePos(err.pos[0]);
-    throw new WardenError('config_invalid', `YAML syntax error: ${err.message.split('\n')[0]}`, {
+    throw new WardenError(code, `YAML syntax error: ${err.message.split('\n')[0]}`, {
       location: { file, line: pos.line, col: pos.col },
       hint: doc.errors.length > 1 ? `${doc.errors.length - 1} more YAML error(s) follow this one` : undefined,
     });
@@ -105,24 +124,24 @@ export function parseConfigText(text: string, file: string): ConfigLayer {
   try {
     data = doc.toJS({ maxAliasCount: 100 });
   } catch (e) {
-    throw new WardenError('config_invalid', `YAML could not be read: ${(e as Error).message}`, {
+    throw new WardenError(code, `YAML could not be read: ${(e as Error).message}`, {
       location: { file },
       cause: e,
     });
   }
-  if (data === null || data === undefined) return {};
-  if (typeof data !== 'object' || Array.isArray(data)) {
-    throw new WardenError('config_invalid', `expected a mapping at the top level, got ${describeValue(data)}`, {
+  if ((data === null || data === undefined) && opts.empty !== undefined) return opts.empty;
+  if (data === null || data === undefined || typeof data !== 'object' || Array.isArray(data)) {
+    throw new WardenError(code, `expected a mapping at the top level, got ${describeValue(data)}`, {
       location: locate(doc, lineCounter, file, [], false),
     });
   }
-  const result = configFileSchema.safeParse(data, { reportInput: true });
+  const result = schema.safeParse(data, { reportInput: true });
   if (result.success) return result.data;
 
   // zod reports unknown keys after field errors; order by position so the first error is the first in the file.
   const described = result.error.issues
     .map((issue) => {
-      const d = describeIssue(issue);
+      const d = describeIssue(issue, opts.known);
       return { ...d, location: locate(doc, lineCounter, file, d.path, d.atKey) };
     })
     .sort((a, b) => (a.location.line ?? 0) - (b.location.line ?? 0) || (a.location.col ?? 0) - (b.location.col ?? 0));
@@ -132,13 +151,13 @@ export function parseConfigText(text: string, file: string): ConfigLayer {
     .map((d) => `also ${d.text}${d.hint ? ` (${d.hint})` : ''}${d.location.line ? ` at line ${d.location.line}` : ''}`);
   if (others.length > 5) rest.push(`and ${others.length - 5} more`);
   const hints = [first.hint, ...rest].filter((h): h is string => !!h);
-  throw new WardenError('config_invalid', first.text, {
+  throw new WardenError(code, first.text, {
     location: first.location,
     hint: hints.length ? hints.join('\n        ') : undefined,
   });
 }
 
-interface IssueText {
+export interface IssueText {
   text: string;
   /** Path to point the location at. */
   path: PropertyKey[];
@@ -147,19 +166,26 @@ interface IssueText {
   hint?: string;
 }
 
-function describeIssue(issue: zcore.$ZodIssue): IssueText {
+/**
+ * One zod issue as a sentence naming its key path, with where to point. `known` gives the keys a
+ * mapping allows (for "did you mean" hints); it defaults to the config file's keys.
+ */
+export function describeIssue(
+  issue: zcore.$ZodIssue,
+  known: (p: readonly PropertyKey[]) => string[] | undefined = knownKeys,
+): IssueText {
   const p = issue.path;
   switch (issue.code) {
     case 'unrecognized_keys': {
       const key = issue.keys[0];
       const keyPath = [...p, key];
-      const known = knownKeys(p);
-      const guess = known ? closest(key, known) : undefined;
+      const keys = known(p);
+      const guess = keys ? closest(key, keys) : undefined;
       return {
         text: `${formatPath(keyPath)}: unknown key${issue.keys.length > 1 ? ` (also ${issue.keys.slice(1).join(', ')})` : ''}`,
         path: keyPath,
         atKey: true,
-        hint: guess ? `did you mean "${guess}"?` : known ? `known keys: ${known.join(', ')}` : undefined,
+        hint: guess ? `did you mean "${guess}"?` : keys ? `known keys: ${keys.join(', ')}` : undefined,
       };
     }
     case 'invalid_key':
@@ -187,6 +213,25 @@ function describeIssue(issue: zcore.$ZodIssue): IssueText {
         path: p,
         atKey: false,
       };
+    }
+    case 'invalid_union': {
+      // A branch that got past the type check is what the author meant: report its problem.
+      const branches = issue.errors;
+      const typeOnly = (i: zcore.$ZodIssue): boolean => i.path.length === 0 && (i.code === 'invalid_type' || i.code === 'invalid_value');
+      const meant = branches.find((b) => b.length > 0 && !b.every(typeOnly));
+      if (meant) {
+        const inner = meant.find((i) => !typeOnly(i)) ?? meant[0];
+        return describeIssue({ ...inner, path: [...p, ...inner.path] } as zcore.$ZodIssue, known);
+      }
+      const expected = new Set<string>();
+      for (const b of branches) {
+        for (const i of b) {
+          if (i.code === 'invalid_type') expected.add(article(i.expected));
+          else if (i.code === 'invalid_value') for (const v of i.values) expected.add(JSON.stringify(v));
+        }
+      }
+      if (expected.size === 0) return { text: `${formatPath(p)}: ${issue.message}`, path: p, atKey: false };
+      return { text: `${formatPath(p)}: expected ${[...expected].join(' or ')}, got ${describeValue(issue.input)}`, path: p, atKey: false };
     }
     case 'invalid_format':
       return { text: `${formatPath(p)}: ${issue.message}, got ${describeValue(issue.input)}`, path: p, atKey: false };
@@ -222,7 +267,9 @@ export function formatPath(p: readonly PropertyKey[]): string {
 /** Keys the schema allows at a mapping path, for "did you mean" hints. */
 function knownKeys(p: readonly PropertyKey[]): string[] | undefined {
   const KNOWN: Record<string, string[]> = {
-    '': ['server', 'store_bodies', 'log_level', 'writer', 'providers', 'routes', 'pricing'],
+    '': ['server', 'store_bodies', 'log_level', 'writer', 'providers', 'routes', 'pricing', 'policy', 'rate_limits'],
+    policy: ['enabled', 'max_scan', 'default_max_output_tokens', 'timezone', 'reload_interval'],
+    'rate_limits.*': ['scope', 'match', 'rpm', 'tpm', 'concurrent'],
     server: ['host', 'port', 'max_body', 'upstream_timeout', 'connect_timeout', 'stream_idle_timeout'],
     writer: ['flush_ms', 'max_batch'],
     pricing: ['overrides'],
@@ -267,7 +314,7 @@ function editDistance(a: string, b: string): number {
  * The position of the value at `p` (or of its key when `atKey`). Where the path runs out (a
  * missing required key) it points at the deepest node that exists.
  */
-function locate(
+export function locate(
   doc: Document,
   lineCounter: LineCounter,
   file: string,

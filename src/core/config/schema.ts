@@ -1,6 +1,7 @@
 // The shape of Warden's YAML config: a strict zod schema for one file (a "layer"), the normalised
 // WardenConfig every consumer reads (sizes in bytes, durations in ms, camelCase), and the defaults.
 import { z } from 'zod';
+import { rateLimitRuleSchema, type RateLimitRule } from '../ratelimit/limiter.js';
 import type { ProviderType } from '../providers/types.js';
 import { parseDuration } from '../util/duration.js';
 
@@ -70,7 +71,31 @@ export interface WardenConfig {
   /** First match wins: repo routes, then global routes, then DEFAULT_ROUTES. */
   routes: RouteRule[];
   pricing: { overrides: Record<string, PriceOverride> };
+  policy: PolicyConfig;
+  /** Per key/project/user/tool request, token and concurrency limits; all that match apply. */
+  rateLimits: RateLimitRule[];
 }
+
+export interface PolicyConfig {
+  /** false: the proxy evaluates no policies (budgets and rate limits still apply). */
+  enabled: boolean;
+  /** Detectors scan at most this many characters of a prompt (redaction always covers all of it). */
+  maxScanChars: number;
+  /** Output tokens assumed when a request sets no max_tokens (worst-case cost for budgets). */
+  defaultMaxOutputTokens: number;
+  /** IANA zone for the policy input's hour, weekday and date; null: the machine's. */
+  timezone: string | null;
+  /** How often policy files are checked for changes (hot reload); 0 disables. */
+  reloadMs: number;
+}
+
+export const DEFAULT_POLICY: Readonly<PolicyConfig> = Object.freeze({
+  enabled: true,
+  maxScanChars: 256 * 1024,
+  defaultMaxOutputTokens: 4096,
+  timezone: null,
+  reloadMs: 1000,
+});
 
 /** What one config file contributes before merging: only the keys it set. */
 export interface ConfigLayer {
@@ -81,6 +106,8 @@ export interface ConfigLayer {
   providers?: Record<string, ProviderEntry>;
   routes?: RouteRule[];
   pricing?: { overrides?: Record<string, PriceOverride> };
+  policy?: Partial<PolicyConfig>;
+  rateLimits?: RateLimitRule[];
 }
 
 const openai = (match: string): RouteRule => ({ match, provider: 'openai' });
@@ -122,6 +149,8 @@ export function defaultConfig(): WardenConfig {
     providers: {},
     routes: DEFAULT_ROUTES.map((r) => ({ ...r })),
     pricing: { overrides: {} },
+    policy: { ...DEFAULT_POLICY },
+    rateLimits: [],
   };
 }
 
@@ -270,6 +299,37 @@ const writerSchema = z
   })
   .transform((w): Partial<WriterConfig> => defined({ flushMs: w.flush_ms, maxBatch: w.max_batch }));
 
+const timezoneSchema = z.string().refine(
+  (tz) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { error: 'not an IANA time zone (e.g. Europe/Paris, UTC)' },
+);
+
+const policySchema = z
+  .strictObject({
+    enabled: z.boolean().optional(),
+    max_scan: sizeSchema.optional(),
+    default_max_output_tokens: z.number().int().min(1).max(10_000_000).optional(),
+    timezone: timezoneSchema.optional(),
+    reload_interval: durationSchema.optional(),
+  })
+  .transform(
+    (p): Partial<PolicyConfig> =>
+      defined({
+        enabled: p.enabled,
+        maxScanChars: p.max_scan,
+        defaultMaxOutputTokens: p.default_max_output_tokens,
+        timezone: p.timezone,
+        reloadMs: p.reload_interval,
+      }),
+  );
+
 /** One config file, as written. Unknown keys are errors so typos surface. */
 export const configFileSchema = z
   .strictObject({
@@ -282,6 +342,8 @@ export const configFileSchema = z
     pricing: z
       .strictObject({ overrides: z.record(globSchema, overrideSchema).optional() })
       .optional(),
+    policy: policySchema.optional(),
+    rate_limits: z.array(rateLimitRuleSchema).max(1000).optional(),
   })
   .transform(
     (c): ConfigLayer =>
@@ -293,6 +355,8 @@ export const configFileSchema = z
         providers: c.providers,
         routes: c.routes,
         pricing: c.pricing ? defined({ overrides: c.pricing.overrides }) : undefined,
+        policy: c.policy,
+        rateLimits: c.rate_limits,
       }),
   );
 
@@ -314,6 +378,7 @@ export function mergeLayers(layers: readonly ConfigLayer[]): WardenConfig {
     if (l.storeBodies !== undefined) out.storeBodies = l.storeBodies;
     if (l.logLevel !== undefined) out.logLevel = l.logLevel;
     if (l.writer) Object.assign(out.writer, l.writer);
+    if (l.policy) Object.assign(out.policy, l.policy);
   }
   const providers: Record<string, ProviderEntry> = {};
   const overrides: Record<string, PriceOverride> = {};
@@ -322,6 +387,7 @@ export function mergeLayers(layers: readonly ConfigLayer[]): WardenConfig {
     for (const [name, p] of Object.entries(l.providers ?? {})) if (!(name in providers)) providers[name] = { ...p };
     for (const [glob, o] of Object.entries(l.pricing?.overrides ?? {})) if (!(glob in overrides)) overrides[glob] = { ...o };
     for (const r of l.routes ?? []) routes.push({ ...r });
+    for (const r of l.rateLimits ?? []) out.rateLimits.push({ ...r });
   }
   out.providers = providers;
   out.pricing.overrides = overrides;

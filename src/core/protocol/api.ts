@@ -25,6 +25,10 @@ export interface StatusResponse {
   providers: { name: string; type: string; base_url: string; key_source: string }[];
   today: { requests: number; errors: number; spend_usd: number; price_unknown: number };
   writer: { queued: number; written: number; batches: number };
+  /** Loaded policies; `errors` are the latest load's ("file:line:col: code: message"), the last good set still in force. */
+  policies: { loaded: number; repos: string[]; errors: string[] };
+  /** Budgets that crossed an alert threshold this period, or are exhausted. */
+  budget_alerts: { id: string; scope: string; name: string; period: string; used_pct: number; limit_usd: number; spent_usd: number; state: string }[];
 }
 
 export interface KeyCreateRequest {
@@ -94,4 +98,62 @@ export interface SessionCreated {
   key: string;
   key_id: string;
   project: string;
+}
+
+/**
+ * `POST /budgets`: create the budget for (scope, name, period), or update it. Optional fields left
+ * out keep their stored value on update and take the default on create.
+ */
+export interface BudgetSetRequest {
+  scope: 'key' | 'project' | 'team' | 'user' | 'global';
+  /** Project, team or user name; for key scope a key id, prefix or name; omitted for global. */
+  name?: string;
+  period: 'daily' | 'weekly' | 'monthly';
+  /** "25", "12.50" (exact) or a number. */
+  amount_usd: string | number;
+  /** Default false (soft: alerts only). */
+  hard?: boolean;
+  /** Percentages of the limit; default [80, 100]; [] for none. */
+  alert_pcts?: number[];
+  /** IANA zone of the calendar periods; default the daemon machine's zone. */
+  tz?: string;
+  /** null removes it. */
+  webhook_url?: string | null;
+}
+
+export interface BudgetInfo {
+  id: string;
+  scope: 'key' | 'project' | 'team' | 'user' | 'global';
+  /** Key id, project, team or user; `*` for global. */
+  name: string;
+  /** `project:checkout`, `global`. */
+  target: string;
+  period: 'daily' | 'weekly' | 'monthly';
+  limit_usd: number;
+  hard: boolean;
+  alert_pcts: number[];
+  tz: string;
+  /** The webhook's origin only (its path may be a secret), or null. */
+  webhook: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A budget in its current period (`GET /budgets`). */
+export interface BudgetStatusInfo extends BudgetInfo {
+  /** 2025-03-30, 2025-W13, 2025-03. */
+  period_label: string;
+  period_start: string;
+  period_end: string;
+  /** Settled spend this period. */
+  spent_usd: number;
+  /** Worst-case cost reserved by requests in flight. */
+  reserved_usd: number;
+  /** limit − spent − reserved, never below 0. */
+  remaining_usd: number;
+  /** spent ÷ limit in percent, one decimal (may exceed 100 for soft budgets). */
+  used_pct: number;
+  /** Alert thresholds (percent) crossed this period, ascending. */
+  alerts_crossed: number[];
+  state: 'ok' | 'alerting' | 'exhausted';
 }

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import { ExitCode, WardenError, daemonUnreachable } from '../errors.js';
 import type { WardenPaths } from '../paths.js';
-import { ADMIN_PREFIX, type DaemonState } from './api.js';
+import { ADMIN_PREFIX, type BudgetInfo, type BudgetSetRequest, type BudgetStatusInfo, type DaemonState } from './api.js';
 
 export function readDaemonState(paths: WardenPaths): DaemonState | null {
   try {
@@ -86,5 +86,19 @@ export class DaemonClient {
       });
     }
     return json as T;
+  }
+
+  /** Every budget with its current period's spend, reservations and alerts. */
+  listBudgets(): Promise<BudgetStatusInfo[]> {
+    return this.request<BudgetStatusInfo[]>('GET', '/budgets');
+  }
+
+  setBudget(req: BudgetSetRequest): Promise<BudgetStatusInfo & { created: boolean }> {
+    return this.request('POST', '/budgets', req);
+  }
+
+  /** `ref`: id, `scope:name`, `scope:name:period`, `global`, or a unique name. */
+  removeBudget(ref: string): Promise<BudgetInfo & { removed: true }> {
+    return this.request('DELETE', `/budgets/${encodeURIComponent(ref)}`);
   }
 }

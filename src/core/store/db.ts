@@ -6,10 +6,16 @@ import { Kysely, Migrator, SqliteDialect, type Migration, type MigrationProvider
 import { WardenError } from '../errors.js';
 import type { Database } from './schema.js';
 import * as m0001 from './migrations/0001-initial.js';
+import * as m0002 from './migrations/0002-budgets.js';
+import * as m0003 from './migrations/0003-policy-versions.js';
+import * as m0004 from './migrations/0004-request-policy.js';
 
 /** Numbered, append-only. Add a line per new migration file; never edit a landed one. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': m0001,
+  '0002-budgets': m0002,
+  '0003-policy-versions': m0003,
+  '0004-request-policy': m0004,
 };
 
 class StaticMigrations implements MigrationProvider {

@@ -47,6 +47,12 @@ export interface RequestsTable {
   error_message: string | null;
   request_body: string | null;
   response_body: string | null;
+  /** allow | warn | deny, or null when no policy was evaluated. */
+  policy_verdict: string | null;
+  /** 0–100, or null when not computed. */
+  risk_score: number | null;
+  /** JSON of the policy input the request was judged on, prompt text left out. */
+  policy_input: string | null;
 }
 
 export interface VirtualKeysTable {
@@ -109,6 +115,46 @@ export interface MetaTable {
   value: string;
 }
 
+export interface BudgetsTable {
+  id: string;
+  scope: string; // key | project | team | user | global
+  /** Key id, project, team or user; '*' for global. */
+  name: string;
+  period: string; // daily | weekly | monthly
+  limit_micros: number; // integer micro-dollars
+  hard: number; // 0 | 1
+  alert_pcts: string; // JSON array of percentages, ascending
+  tz: string; // IANA zone of the calendar periods
+  /** May embed a secret (incoming-webhook URLs): shown redacted, never logged or audited whole. */
+  webhook_url: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface BudgetAlertsTable {
+  budget_id: string;
+  period_start: number;
+  threshold_pct: number;
+  fired_at: number;
+  spent_micros: number;
+  limit_micros: number;
+}
+
+/** One row per policy version first seen (a policy's history): written only when a version changes. */
+export interface PolicyVersionsTable {
+  id: Generated<number>;
+  name: string;
+  /** Hex SHA-256 of the policy file. */
+  version: string;
+  source: string;
+  format: string; // yaml | rego
+  origin: string; // builtin | global | repo | path
+  change: string; // added | changed
+  first_seen: number;
+  /** Who loaded it: `daemon`, `cli:<user>`, ... */
+  actor: string;
+}
+
 export interface Database {
   requests: RequestsTable;
   virtual_keys: VirtualKeysTable;
@@ -116,6 +162,9 @@ export interface Database {
   providers: ProvidersTable;
   audit_events: AuditEventsTable;
   meta: MetaTable;
+  budgets: BudgetsTable;
+  budget_alerts: BudgetAlertsTable;
+  policy_versions: PolicyVersionsTable;
 }
 
 /** A never-used generated marker keeps kysely's Generated import meaningful for future tables. */

@@ -38,7 +38,7 @@ const REQUEST_COLUMNS = [
   'stream', 'key_id', 'project', 'session_id', 'tool', 'user_agent', 'repo', 'branch', 'input_tokens',
   'output_tokens', 'cache_read_tokens', 'cache_write_5m_tokens', 'cache_write_1h_tokens', 'reasoning_tokens',
   'usage_source', 'cost_usd', 'price_unknown', 'overhead_ms', 'upstream_ms', 'duration_ms', 'error_code',
-  'error_message', 'request_body', 'response_body',
+  'error_message', 'request_body', 'response_body', 'policy_verdict', 'risk_score', 'policy_input',
 ] as const satisfies readonly (keyof RequestsTable)[];
 
 const SETTLE_COLUMNS = [

@@ -44,6 +44,9 @@ function startRow(id: string): RequestsTable {
     error_message: null,
     request_body: null,
     response_body: null,
+    policy_verdict: null,
+    risk_score: null,
+    policy_input: null,
   };
 }
 

@@ -9,7 +9,7 @@ import type { Database, RequestStatus, RequestsTable } from '../schema.js';
 export type RequestRow = Selectable<RequestsTable>;
 
 /** A request without its stored bodies (listings never carry them). */
-export type RequestSummary = Omit<RequestRow, 'request_body' | 'response_body'>;
+export type RequestSummary = Omit<RequestRow, 'request_body' | 'response_body' | 'policy_input'>;
 
 export const REQUEST_STATUSES: readonly RequestStatus[] = [
   'started',
@@ -67,6 +67,8 @@ const SUMMARY_COLUMNS = [
   'duration_ms',
   'error_code',
   'error_message',
+  'policy_verdict',
+  'risk_score',
 ] as const satisfies readonly (keyof RequestSummary)[];
 
 /** Newest first. */

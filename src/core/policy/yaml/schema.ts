@@ -1,0 +1,313 @@
+// The YAML policy format: one zod schema that validates policy files (with file:line:col errors via
+// config/load.ts) and generates policies/schema/warden-policy.schema.json for editors.
+import { RE2JS } from 're2js';
+import { z } from 'zod';
+import { ENFORCEMENTS, POLICY_TYPES, SCOPE_KEYS, SEVERITIES, SPEND_PERIODS, SPEND_SCOPES, WEEKDAYS } from '../decision.js';
+import { templateError } from './template.js';
+
+/** Policy names: what `warden policy show NAME` takes and violations carry. */
+export const POLICY_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+/** Detector finding types as the detectors name them: EMAIL, CREDIT_CARD, AWS_ACCESS_KEY, ... */
+const DETECTOR_TYPE_RE = /^[A-Z][A-Z0-9_]*$/;
+
+const globList = z
+  .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+  .meta({ description: 'A glob (`*` any run, `?` one character, case-insensitive) or a list of them; any may match.' });
+
+const numberTest = z
+  .union([
+    z.number(),
+    z
+      .object({
+        gt: z.number().optional(),
+        gte: z.number().optional(),
+        lt: z.number().optional(),
+        lte: z.number().optional(),
+        eq: z.number().optional(),
+        ne: z.number().optional(),
+        present: z.boolean().optional().meta({ description: 'true: the value is set; false: it is not (e.g. no max_tokens).' }),
+      })
+      .strict()
+      .refine((o) => Object.keys(o).length > 0, { message: 'give at least one of gt, gte, lt, lte, eq, ne, present' }),
+  ])
+  .meta({ description: 'A number (equal to) or comparisons that must all hold. An unset value fails every comparison.' });
+
+const detectorType = z.string().regex(DETECTOR_TYPE_RE, 'detector types are upper case, e.g. EMAIL or AWS_ACCESS_KEY');
+
+const detectorTest = z
+  .union([
+    z.boolean(),
+    z.array(detectorType).min(1),
+    z
+      .object({
+        types: z.array(detectorType).min(1).optional(),
+        min_count: z.number().int().min(1).optional(),
+        min_confidence: z.number().min(0).max(1).optional(),
+      })
+      .strict(),
+  ])
+  .meta({
+    description:
+      'true: any finding; false: none; a list of types: any finding of those types; or {types, min_count (total findings, default 1), min_confidence}.',
+  });
+
+const timeTest = z
+  .object({
+    hours: z
+      .string()
+      .regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/, 'a window like "09:00-17:30" (may wrap past midnight: "22:00-06:00")')
+      .optional()
+      .meta({ description: 'HH:MM-HH:MM in the input time zone; the start is inclusive, the end exclusive.' }),
+    weekdays: z.array(z.enum(WEEKDAYS)).min(1).optional(),
+  })
+  .strict();
+
+const principalTest = z
+  .object({
+    projects: globList.optional(),
+    teams: globList.optional(),
+    users: globList.optional(),
+    keys: globList.optional(),
+    sessions: globList.optional(),
+    tags: z.record(z.string(), z.string()).optional().meta({ description: 'Every tag must be set to a value matching the glob.' }),
+  })
+  .strict();
+
+const textTest = z
+  .object({
+    contains: z
+      .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+      .optional()
+      .meta({ description: 'Substrings (plain text, case-insensitive); any may occur.' }),
+    regex: z
+      .string()
+      .min(1)
+      .superRefine((src, ctx) => {
+        try {
+          RE2JS.compile(src);
+        } catch (e) {
+          ctx.addIssue({ code: 'custom', message: `not an RE2 regular expression: ${(e as Error).message}` });
+        }
+      })
+      .optional()
+      .meta({ description: 'An RE2 regular expression searched in the prompt text.' }),
+  })
+  .strict();
+
+const spendTest = z
+  .object({
+    scope: z.enum(SPEND_SCOPES),
+    period: z.enum(SPEND_PERIODS),
+    gt: z.number().optional(),
+    gte: z.number().optional(),
+    lt: z.number().optional(),
+    lte: z.number().optional(),
+  })
+  .strict();
+
+/** The agent-loop guard's numbers (input.session); each comparison given must hold. */
+export const SESSION_TEST_KEYS = ['requests', 'spend_usd', 'elapsed_seconds', 'prompt_repeats'] as const;
+
+const sessionTest = z
+  .object({
+    requests: numberTest.optional().meta({ description: 'Requests of the session so far, this one included.' }),
+    spend_usd: numberTest.optional().meta({ description: "Settled spend of the session's earlier requests, USD." }),
+    elapsed_seconds: numberTest.optional().meta({ description: "Seconds since the session's first request." }),
+    prompt_repeats: numberTest.optional().meta({ description: "Times this request's latest turn has been sent in the session, this one included." }),
+  })
+  .strict()
+  // Only when the mapping is otherwise valid: `{ prompt_repeat: 5 }` is a misspelt key, not an empty test.
+  .refine((o) => Object.keys(o).length > 0, {
+    message: 'give at least one of requests, spend_usd, elapsed_seconds, prompt_repeats',
+    when: (payload) => payload.issues.length === 0,
+  });
+
+/** A condition as written: every key present must hold (all/any/not combine nested conditions). */
+export interface ConditionDoc {
+  all?: ConditionDoc[];
+  any?: ConditionDoc[];
+  not?: ConditionDoc;
+  model?: string | string[];
+  provider?: string | string[];
+  endpoint?: string | string[];
+  stream?: boolean;
+  max_tokens?: z.infer<typeof numberTest>;
+  estimated_input_tokens?: z.infer<typeof numberTest>;
+  estimated_cost_usd?: z.infer<typeof numberTest>;
+  message_count?: z.infer<typeof numberTest>;
+  tool?: string | string[];
+  request_tools?: string | string[];
+  pii?: z.infer<typeof detectorTest>;
+  secrets?: z.infer<typeof detectorTest>;
+  injection_score?: z.infer<typeof numberTest>;
+  risk_score?: z.infer<typeof numberTest>;
+  time?: z.infer<typeof timeTest>;
+  principal?: z.infer<typeof principalTest>;
+  text?: z.infer<typeof textTest>;
+  spend?: z.infer<typeof spendTest>;
+  session?: z.infer<typeof sessionTest>;
+}
+
+export const CONDITION_KEYS = [
+  'all',
+  'any',
+  'not',
+  'model',
+  'provider',
+  'endpoint',
+  'stream',
+  'max_tokens',
+  'estimated_input_tokens',
+  'estimated_cost_usd',
+  'message_count',
+  'tool',
+  'request_tools',
+  'pii',
+  'secrets',
+  'injection_score',
+  'risk_score',
+  'time',
+  'principal',
+  'text',
+  'spend',
+  'session',
+] as const;
+
+export const conditionSchema: z.ZodType<ConditionDoc> = z.lazy(() =>
+  z
+    .object({
+      all: z.array(conditionSchema).min(1).optional().meta({ description: 'Every condition holds.' }),
+      any: z.array(conditionSchema).min(1).optional().meta({ description: 'At least one condition holds.' }),
+      not: conditionSchema.optional().meta({ description: 'The condition does not hold.' }),
+      model: globList.optional().meta({ description: 'The requested model matches.' }),
+      provider: globList.optional(),
+      endpoint: globList.optional().meta({ description: 'chat.completions, responses, messages, embeddings, ...' }),
+      stream: z.boolean().optional(),
+      max_tokens: numberTest.optional(),
+      estimated_input_tokens: numberTest.optional(),
+      estimated_cost_usd: numberTest.optional().meta({ description: 'Worst-case cost of the request in USD.' }),
+      message_count: numberTest.optional(),
+      tool: globList.optional().meta({ description: 'The client tool (claude-code, codex, openai-node, ...).' }),
+      request_tools: globList.optional().meta({ description: 'Any tool (function) the request declares matches.' }),
+      pii: detectorTest.optional(),
+      secrets: detectorTest.optional(),
+      injection_score: numberTest.optional().meta({ description: 'The prompt-injection score, 0 to 1.' }),
+      risk_score: numberTest.optional().meta({ description: 'The request risk score, 0 to 100.' }),
+      time: timeTest.optional(),
+      principal: principalTest.optional(),
+      text: textTest.optional(),
+      spend: spendTest.optional().meta({ description: 'Spend so far in the current period for a scope of this principal.' }),
+      session: sessionTest
+        .optional()
+        .meta({ description: "The request's session so far (agent-loop guard): requests, spend_usd, elapsed_seconds, prompt_repeats." }),
+    })
+    .strict()
+    .refine((o) => Object.keys(o).length > 0, { message: 'a condition needs at least one key' }),
+);
+
+const messageTemplate = z.string().min(1).superRefine((text, ctx) => {
+  const err = templateError(text);
+  if (err) ctx.addIssue({ code: 'custom', message: err });
+});
+
+const messageOrTrue = z
+  .union([messageTemplate, z.literal(true)])
+  .meta({ description: 'A message template ({{ model }}, {{ request.max_tokens }}, ...) or true for the default message.' });
+
+const redactAction = z
+  .union([
+    z.enum(['all', 'pii', 'secrets']),
+    z.array(detectorType).min(1),
+  ])
+  .meta({ description: 'all, pii, secrets, or a list of finding types to replace with [REDACTED:TYPE].' });
+
+export const ruleSchema = z
+  .object({
+    name: z.string().min(1).optional(),
+    description: z.string().optional(),
+    when: conditionSchema.optional().meta({ description: 'When the rule applies; absent: always.' }),
+    deny: messageOrTrue.optional(),
+    warn: messageOrTrue.optional(),
+    redact: redactAction.optional(),
+    cap_max_tokens: z.number().int().min(1).optional(),
+    route: z.string().min(1).optional().meta({ description: 'Send the request to this model instead.' }),
+    severity: z.enum(SEVERITIES).optional(),
+    data: z.record(z.string(), z.unknown()).optional().meta({ description: 'Extra fields attached to the violation.' }),
+  })
+  .strict()
+  .refine((r) => r.deny !== undefined || r.warn !== undefined || r.redact !== undefined || r.cap_max_tokens !== undefined || r.route !== undefined, {
+    message: 'a rule needs an action: deny, warn, redact, cap_max_tokens or route',
+  })
+  .refine((r) => r.deny === undefined || r.warn === undefined, { message: 'a rule can deny or warn, not both' });
+export type RuleDoc = z.infer<typeof ruleSchema>;
+
+const scopeSchema = z
+  .union([
+    z.literal('global'),
+    z
+      .object(Object.fromEntries(SCOPE_KEYS.map((k) => [k, z.array(z.string().min(1)).min(1).optional()])) as Record<
+        (typeof SCOPE_KEYS)[number],
+        z.ZodOptional<z.ZodArray<z.ZodString>>
+      >)
+      .strict(),
+  ])
+  .meta({ description: 'global, or lists of projects, teams, users, keys and tools (globs); every list given must match.' });
+
+export const yamlPolicySchema = z
+  .object({
+    $schema: z.string().optional(),
+    name: z.string().regex(POLICY_NAME_RE, 'letters, digits, ".", "_" and "-", starting with a letter or digit').optional().meta({
+      description: 'Defaults to the file name without its extension.',
+    }),
+    title: z.string().optional(),
+    description: z.string().optional(),
+    type: z.enum(POLICY_TYPES).optional().meta({ description: 'Default: security.' }),
+    enforcement: z.enum(ENFORCEMENTS).optional().meta({ description: 'strict blocks, warning allows with a warning, monitor only audits. Default: strict.' }),
+    enabled: z.boolean().optional().meta({ description: 'false: loaded and listed, never evaluated. Default: true.' }),
+    scope: scopeSchema.optional(),
+    rules: z.array(ruleSchema).min(1),
+  })
+  .strict()
+  .meta({ title: 'Warden YAML policy', description: 'A request policy for the Warden proxy (docs/policies.md).' });
+export type YamlPolicyDoc = z.infer<typeof yamlPolicySchema>;
+
+/** Keys each mapping allows, for "did you mean" hints in errors. */
+export function yamlPolicyKnownKeys(p: readonly PropertyKey[]): string[] | undefined {
+  const last = p.length > 0 ? p[p.length - 1] : undefined;
+  const parent = p.length > 1 ? p[p.length - 2] : undefined;
+  if (p.length === 0) return ['name', 'title', 'description', 'type', 'enforcement', 'enabled', 'scope', 'rules'];
+  if (p.length === 1 && last === 'scope') return [...SCOPE_KEYS];
+  if (p.length === 2 && p[0] === 'rules') return ['name', 'description', 'when', 'deny', 'warn', 'redact', 'cap_max_tokens', 'route', 'severity', 'data'];
+  if (p[0] === 'rules' && p.length >= 3 && (p[2] === 'when' || last === 'not' || typeof last === 'number' || parent === 'all' || parent === 'any')) {
+    if (last === 'time') return ['hours', 'weekdays'];
+    if (last === 'principal') return ['projects', 'teams', 'users', 'keys', 'sessions', 'tags'];
+    if (last === 'text') return ['contains', 'regex'];
+    if (last === 'spend') return ['scope', 'period', 'gt', 'gte', 'lt', 'lte'];
+    if (last === 'pii' || last === 'secrets') return ['types', 'min_count', 'min_confidence'];
+    if (last === 'session') return [...SESSION_TEST_KEYS];
+    if (parent === 'session' && (SESSION_TEST_KEYS as readonly PropertyKey[]).includes(last as PropertyKey)) return ['gt', 'gte', 'lt', 'lte', 'eq', 'ne', 'present'];
+    if (
+      last === 'max_tokens' ||
+      last === 'estimated_input_tokens' ||
+      last === 'estimated_cost_usd' ||
+      last === 'message_count' ||
+      last === 'injection_score' ||
+      last === 'risk_score'
+    )
+      return ['gt', 'gte', 'lt', 'lte', 'eq', 'ne', 'present'];
+    return [...CONDITION_KEYS];
+  }
+  return undefined;
+}
+
+/** The JSON Schema of the YAML format (what policies/schema/warden-policy.schema.json holds). */
+export function yamlPolicyJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(yamlPolicySchema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' });
+  // zod names the recursive condition `__schema0`; give it a readable name (ids in zod's global
+  // registry would collide when the module is loaded twice).
+  const text = JSON.stringify(schema).replaceAll('__schema0', 'condition');
+  const out = JSON.parse(text) as Record<string, unknown>;
+  const defs = out.$defs as Record<string, Record<string, unknown>> | undefined;
+  if (defs?.condition) defs.condition.description = 'Every key given must hold; all, any and not combine nested conditions.';
+  return out;
+}
