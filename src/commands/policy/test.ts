@@ -1,19 +1,23 @@
-// `warden policy test`: run the `test_*` rules of Rego modules like `opa test`; exit 2 on any failure.
+// `warden policy test`: run the `test_*` rules of Rego modules like `opa test`, and the request →
+// verdict cases of YAML policy tests (*.test.yaml); exit 2 on any failure.
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../base-command.js';
 import { ExitCode } from '../../core/errors.js';
 import { loadPolicyFiles } from '../../core/policy/files.js';
 import { REGO_VERSION_HELP, V0_COMPATIBLE_FLAG } from './check.js';
 import { renderTestReport, runPolicyTests, type TestCaseResult, type TestRunSummary } from '../../core/policy/test-runner.js';
+import { findYamlTestFiles, renderYamlTestReport, runYamlPolicyTests, type YamlTestRunResult } from '../../core/policy/yaml/test-runner.js';
 
 export interface PolicyTestResult {
   tests: TestCaseResult[];
   summary: TestRunSummary;
+  /** The *.test.yaml cases found under the paths (absent when there are none). */
+  yaml?: YamlTestRunResult;
   ok: boolean;
 }
 
 export default class PolicyTest extends BaseCommand<typeof PolicyTest> {
-  static override summary = 'Run Rego unit tests (rules named test_*) and report pass/fail like opa test.';
+  static override summary = 'Run Rego unit tests (test_* rules, like opa test) and YAML policy test cases (*.test.yaml).';
 
   static override description = `Loads the .rego modules and .json/.yaml data files under each PATH (default: the current
 directory; hidden directories are skipped) and runs every rule whose name starts with test_ as one
@@ -26,6 +30,17 @@ Tests mock what a policy sees with \`with\`:
   test_denies_big_requests if {
       deny["max_tokens over budget"] with input as {"max_tokens": 100000}
   }
+
+YAML policy tests are files named *.test.yaml: a list of cases, each a partial policy input
+(docs/policy-input.md) and the decision expected from the policies next to the file (or those its
+\`policies:\` key names):
+
+  cases:
+    - name: an AWS key in the prompt is denied
+      input: { request: { model: gpt-4o, messages_text: "key AKIA..." } }
+      expect: { verdict: deny, violations: [secrets-in-prompts] }
+
+Detectors run on messages_text unless the case lists their results itself.
 
 Failures and errors are always listed (with any print() output); -v lists passing tests too.
 The report ends with PASS: n/m and a plain "N passed, N failed" line. Exit code: 0 when every test
@@ -52,7 +67,7 @@ ${REGO_VERSION_HELP}`;
   public override async run(): Promise<PolicyTestResult> {
     const { flags } = this;
     const paths = this.rest.length > 0 ? this.rest : ['.'];
-    const loaded = loadPolicyFiles(paths, { regoVersion: flags['v0-compatible'] ? 'v0' : 'auto' });
+    const loaded = loadPolicyFiles(paths, { regoVersion: flags['v0-compatible'] ? 'v0' : 'auto', skipWardenYaml: true });
     const result = runPolicyTests({
       sources: loaded.sources,
       data: loaded.data,
@@ -60,8 +75,14 @@ ${REGO_VERSION_HELP}`;
       clock: this.deps.clock,
       strictBuiltinErrors: flags['strict-builtin-errors'],
     });
-    if (!this.jsonEnabled()) this.log(renderTestReport(result, flags.verbose === true));
-    if (!result.ok) process.exitCode = ExitCode.usage;
-    return result;
+    const yamlFiles = findYamlTestFiles(paths);
+    const yaml = yamlFiles.length > 0 ? runYamlPolicyTests(yamlFiles, { clock: this.deps.clock }) : undefined;
+    const ok = result.ok && (yaml?.ok ?? true);
+    if (!this.jsonEnabled()) {
+      if (result.summary.total > 0 || !yaml) this.log(renderTestReport(result, flags.verbose === true));
+      if (yaml) this.log(renderYamlTestReport(yaml, flags.verbose === true));
+    }
+    if (!ok) process.exitCode = ExitCode.usage;
+    return { ...result, ...(yaml ? { yaml } : {}), ok };
   }
 }

@@ -5,11 +5,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { canonicalJson } from '../audit/canonical-json.js';
 import type { Clock } from '../deps.js';
-import { fromJson, toJson, type Json } from './rego/value.js';
+import { ObjectValue, fromJson, toJson, type Json } from './rego/value.js';
 
 export interface DecisionRecord {
   decision_id: string;
-  /** The decision's data path in OPA's slash form, without `data`: `warden/request/deny`. */
+  /** The decision's data path in OPA's slash form, without `data`: `warden/request/deny` ('' for an ad-hoc query). */
   path: string;
   /** `sha256:<hex>` of the canonical JSON input; absent when there was no input. */
   input_hash?: string;
@@ -21,6 +21,11 @@ export interface DecisionRecord {
   labels?: Record<string, string>;
   /** The ad-hoc query, when the decision came from one rather than a path. */
   query?: string;
+  /**
+   * Set when evaluation failed (and `result` is then absent). Only the error's code: its message
+   * can quote values computed from the input, which this record deliberately does not keep.
+   */
+  error?: { code: string };
 }
 
 export interface DecisionRecordOptions {
@@ -36,6 +41,7 @@ export interface DecisionRecordOptions {
   decisionId?: string;
   labels?: Record<string, string>;
   query?: string;
+  error?: { code: string };
 }
 
 /** OPA's path form: `data.a.b` → `a/b`. */
@@ -45,10 +51,23 @@ export function decisionPath(p: string): string {
   return parts.join('/');
 }
 
+/**
+ * Hashes of Rego object inputs by identity: a request's input is one ObjectValue evaluated against
+ * several policies, and Values are immutable once shared, so it is hashed once. Plain objects can
+ * change between calls and are hashed every time.
+ */
+const hashes = new WeakMap<ObjectValue, string>();
+
 /** `sha256:<hex>` of the canonical JSON text of `input` (plain JSON or a Rego Value). */
 export function inputHash(input: unknown): string {
+  if (input instanceof ObjectValue) {
+    const hit = hashes.get(input);
+    if (hit !== undefined) return hit;
+  }
   const text = canonicalJson(toJson(fromJson(input)));
-  return `sha256:${createHash('sha256').update(text, 'utf8').digest('hex')}`;
+  const hash = `sha256:${createHash('sha256').update(text, 'utf8').digest('hex')}`;
+  if (input instanceof ObjectValue) hashes.set(input, hash);
+  return hash;
 }
 
 /** Builds one decision-log record. */
@@ -63,5 +82,6 @@ export function decisionRecord(opts: DecisionRecordOptions): DecisionRecord {
   if (opts.result !== undefined) rec.result = toJson(fromJson(opts.result));
   if (opts.labels) rec.labels = { ...opts.labels };
   if (opts.query !== undefined) rec.query = opts.query;
+  if (opts.error !== undefined) rec.error = { code: opts.error.code };
   return rec;
 }

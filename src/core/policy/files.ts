@@ -172,12 +172,23 @@ export interface LoadedPolicyFiles {
 export interface LoadOptions {
   /** How the modules are parsed: 'v0' (--v0-compatible), 'v1', or per-module detection ('auto'). */
   regoVersion?: RegoVersionMode;
+  /**
+   * Leave out YAML files that are Warden's own (a YAML policy has top-level `rules`, a YAML test
+   * file top-level `cases`): `policy test` over a policy directory must not read them as data.
+   */
+  skipWardenYaml?: boolean;
+}
+
+function isWardenYaml(file: string, doc: Value): boolean {
+  if (!/\.ya?ml$/i.test(file) || !(doc instanceof ObjectValue)) return false;
+  return Array.isArray(doc.get('rules')) || Array.isArray(doc.get('cases'));
 }
 
 /** Collects and reads everything under `paths`: modules as sources, data files merged into one document. */
 export function loadPolicyFiles(paths: readonly string[], opts: LoadOptions = {}): LoadedPolicyFiles {
   const found = collectPolicyFiles(paths);
   const data = new ObjectValue();
+  const dataFiles: string[] = [];
   for (const d of found.data) {
     let text: string;
     try {
@@ -185,7 +196,10 @@ export function loadPolicyFiles(paths: readonly string[], opts: LoadOptions = {}
     } catch (e) {
       throw pathError(d.file, e);
     }
-    mergeData(data, d.prefix, parseDataFile(d.file, text), d.file);
+    const doc = parseDataFile(d.file, text);
+    if (opts.skipWardenYaml && isWardenYaml(d.file, doc)) continue;
+    mergeData(data, d.prefix, doc, d.file);
+    dataFiles.push(d.file);
   }
-  return { sources: readSources(found.rego, opts.regoVersion), data, dataFiles: found.data.map((d) => d.file) };
+  return { sources: readSources(found.rego, opts.regoVersion), data, dataFiles };
 }

@@ -1,8 +1,11 @@
 // `policy eval` logic: compile the loaded modules, evaluate one ad-hoc query the way `opa eval`
 // does, and render the rows as OPA's result JSON (exact numbers), bare values, or a readable view.
+import type { Clock } from '../deps.js';
 import { ExitCode, WardenError } from '../errors.js';
-import { compilePolicy, type SourceFile } from './rego/compile.js';
+import type { DecisionRecord } from './decision-log.js';
+import { compilePolicy, type CompiledPolicy, type RuleNode, type SourceFile } from './rego/compile.js';
 import { evalQuery, type ResultRow } from './rego/eval.js';
+import { withSnippet } from './rego/location.js';
 import { JsonSyntaxError, ObjectValue, parseJson, toJsonText, type Value } from './rego/value.js';
 
 export interface PolicyQueryOptions {
@@ -17,6 +20,9 @@ export interface PolicyQueryOptions {
   seed?: number;
   print?: (msg: string) => void;
   maxSteps?: number;
+  /** Receives the query's OPA-shaped decision-log record (needs `clock`); see EvalOptions.onDecision. */
+  onDecision?: (rec: DecisionRecord) => void;
+  clock?: Pick<Clock, 'now' | 'monotonic'>;
 }
 
 export interface PolicyQueryResult {
@@ -31,6 +37,7 @@ export function evaluatePolicyQuery(opts: PolicyQueryOptions): PolicyQueryResult
     throw new WardenError('policy_query_empty', 'the query is empty', { hint: "pass a query such as 'data.example.allow'" });
   }
   const policy = compilePolicy(opts.sources);
+  checkDataConflicts(policy, opts.data);
   const rows = evalQuery(policy, opts.query, {
     input: opts.input,
     data: opts.data,
@@ -39,12 +46,36 @@ export function evaluatePolicyQuery(opts: PolicyQueryOptions): PolicyQueryResult
     seed: opts.seed,
     print: opts.print,
     maxSteps: opts.maxSteps,
+    onDecision: opts.onDecision,
+    clock: opts.clock,
   });
   const texts = expressionTexts(opts.query, rows[0]);
   for (const r of rows) {
     for (const e of r.expressions) if (e.text === '') e.text = texts.get(key(e.location)) ?? '';
   }
   return { rows, defined: rows.length > 0 };
+}
+
+/**
+ * OPA's path-conflict check between rules and base documents, which `opa eval` and `opa test`
+ * run before evaluating: a rule (or function) whose path holds base data, or lies under base data
+ * that is not an object, is a rego_compile_error ("conflicting rule for data path a/b found").
+ */
+export function checkDataConflicts(policy: CompiledPolicy, data: Value | undefined): void {
+  if (!(data instanceof ObjectValue) || data.size === 0) return;
+  const visit = (node: RuleNode, base: Value | undefined, underNonObject: boolean): void => {
+    const rule = (node.rules[0] ?? node.defaultRule)?.rule;
+    if (rule !== undefined && (base !== undefined || underNonObject)) {
+      const loc = rule.location;
+      const e = new WardenError('rego_compile_error', `conflicting rule for data path ${node.path.slice(1).join('/')} found`, {
+        location: { file: loc.file, line: loc.line, col: loc.col },
+      });
+      throw withSnippet(e, policy.sources);
+    }
+    const below = underNonObject || (base !== undefined && !(base instanceof ObjectValue));
+    for (const [name, child] of node.children) visit(child, base instanceof ObjectValue ? base.get(name) : undefined, below);
+  };
+  for (const [name, child] of policy.root.children) visit(child, data.get(name), false);
 }
 
 const key = (l: { row: number; col: number }): string => `${l.row}:${l.col}`;

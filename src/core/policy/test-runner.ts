@@ -7,6 +7,7 @@ import type { Clock } from '../deps.js';
 import { ExitCode, WardenError } from '../errors.js';
 import { refToPath } from './rego/ast.js';
 import { compilePolicy, type SourceFile } from './rego/compile.js';
+import { checkDataConflicts } from './query.js';
 import { evalRule } from './rego/eval.js';
 import type { Value } from './rego/value.js';
 import { formatValue } from './rego/value.js';
@@ -101,6 +102,7 @@ export function discoverTests(modules: ReturnType<typeof compilePolicy>['modules
 /** Compiles the sources (a compile error is thrown, as `opa test` stops on one) and runs the tests. */
 export function runPolicyTests(opts: TestRunOptions): TestRunResult {
   const policy = compilePolicy(opts.sources);
+  checkDataConflicts(policy, opts.data);
   const filter = compileFilter(opts.run);
   const nowNs = BigInt(Math.trunc(opts.clock.now())) * 1_000_000n;
   const tests: TestCaseResult[] = [];

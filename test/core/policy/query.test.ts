@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { evaluatePolicyQuery, renderEvalJson, renderEvalPretty, renderEvalValues } from '../../../src/core/policy/query.js';
+import { checkDataConflicts, evaluatePolicyQuery, renderEvalJson, renderEvalPretty, renderEvalValues } from '../../../src/core/policy/query.js';
+import { compilePolicy } from '../../../src/core/policy/rego/compile.js';
 import { fromJson } from '../../../src/core/policy/rego/value.js';
 
 const sources = [{ file: 'p.rego', text: 'package p\n\nxs := [1, 2, 3]\nbig := 12345678901234567890\n' }];
@@ -20,6 +21,32 @@ describe('evaluatePolicyQuery', () => {
   it('passes input through', () => {
     const r = evaluatePolicyQuery({ sources, query: 'input.a', input: fromJson({ a: 'v' }), nowNs: 0n });
     expect(r.rows[0].expressions[0].value).toBe('v');
+  });
+});
+
+describe('rules against base data (OPA path-conflict check)', () => {
+  const conflicting = [{ file: 't.rego', text: 'package test\n\nrule1 = 6\n' }];
+
+  it('refuses a rule whose path holds base data, as opa eval does', () => {
+    const run = () => evaluatePolicyQuery({ sources: conflicting, data: fromJson({ test: { rule1: 0 } }), query: 'data.test.rule1', nowNs: 0n });
+    expect(run).toThrow(expect.objectContaining({ code: 'rego_compile_error', message: 'conflicting rule for data path test/rule1 found' }));
+    try {
+      run();
+    } catch (e) {
+      expect((e as { location?: unknown }).location).toMatchObject({ file: 't.rego', line: 3 });
+    }
+  });
+
+  it('refuses a rule under base data that is not an object, and allows one beside or under an object', () => {
+    const p = compilePolicy([{ file: 'a.rego', text: 'package a.b\n\np := 1\n' }]);
+    expect(() => checkDataConflicts(p, fromJson({ a: [1] }))).toThrow(/conflicting rule for data path a\/b\/p found/);
+    expect(() => checkDataConflicts(p, fromJson({ a: { b: 'x' } }))).toThrow(/a\/b\/p/);
+    expect(() => checkDataConflicts(p, fromJson({ a: { b: { q: 1 }, c: 2 } }))).not.toThrow();
+    expect(() => checkDataConflicts(p, fromJson({}))).not.toThrow();
+    expect(() => checkDataConflicts(p, undefined)).not.toThrow();
+    expect(evaluatePolicyQuery({ sources: [{ file: 'a.rego', text: 'package a.b\n\np := 1\n' }], data: fromJson({ a: { b: { q: 1 } } }), query: 'data.a.b', nowNs: 0n }).rows[0].expressions[0].value).toEqual(
+      fromJson({ p: 1, q: 1 }),
+    );
   });
 });
 

@@ -1,7 +1,11 @@
 // The Rego evaluator: top-down, continuation-passing evaluation of compiled policies with
-// backtracking over variable bindings, lazily memoised virtual documents, `with` overrides and
-// mocks, and bounded work (a step budget and a depth limit end a runaway query with a coded error).
+// backtracking over variable bindings, lazily memoised virtual documents (merged with base data as
+// OPA merges them), `with` overrides and mocks, and bounded work (a step budget and a depth limit
+// end a runaway query with a coded error). Single-valued terms run as closures compiled once per
+// term; optional decision-log records per evaluation (EvalOptions.onDecision).
+import type { Clock } from '../../deps.js';
 import { WardenError } from '../../errors.js';
+import { decisionRecord, type DecisionRecord } from '../decision-log.js';
 import type { Body, CallTerm, Every, Expr, RefTerm, Rule, Term, With } from './ast.js';
 import {
   BuiltinError,
@@ -26,10 +30,13 @@ import {
   SetValue,
   equals,
   formatValue,
+  isNumber,
   keyOf,
+  numberText,
   parseNumber,
   type Value,
 } from './value.js';
+import { walkPairs } from './builtins/misc.js';
 
 export const EVAL_CONFLICT_ERROR = 'eval_conflict_error';
 export const EVAL_LIMIT_ERROR = 'eval_limit_error';
@@ -37,7 +44,11 @@ export const EVAL_UNSAFE_ERROR = 'rego_unsafe_var_error';
 
 export interface EvalOptions {
   input?: Value;
-  /** Base documents under `data` (rules win where both define a path). */
+  /**
+   * Base documents under `data`. As in OPA, a path with rules is the rules' value; a namespace
+   * read whole is its base document merged with the rules under it, the base winning where both
+   * hold a non-object at the same key.
+   */
   data?: Value;
   strictBuiltinErrors?: boolean;
   /** time.now_ns for the whole query (default 0: callers pass their clock's reading). */
@@ -49,6 +60,16 @@ export interface EvalOptions {
   maxSteps?: number;
   /** Maximum nesting of rule and function evaluation; default 256. */
   maxDepth?: number;
+  /**
+   * Receives one OPA-shaped decision-log record per evalRule / evalQuery call (path or query,
+   * input hash, result, evaluation time), also when evaluation fails. Requires `clock`. When
+   * absent nothing is timed or hashed. It runs synchronously; what it throws reaches the caller.
+   */
+  onDecision?: (rec: DecisionRecord) => void;
+  /** The caller's clock, for the decision record's timestamp and timer. */
+  clock?: Pick<Clock, 'now' | 'monotonic'>;
+  /** Labels copied into each decision record. */
+  decisionLabels?: Record<string, string>;
 }
 
 export interface ResultExpression {
@@ -63,11 +84,17 @@ export interface ResultRow {
   bindings: Record<string, Value>;
 }
 
-type Frame = Map<string, Value>;
+/**
+ * Variable bindings. A var is bound when its entry is not undefined: unbinding sets undefined
+ * rather than deleting, as delete-then-set of the same key on every backtrack is a Map's slow path.
+ */
+type Frame = Map<string, Value | undefined>;
 type K = () => boolean;
 type VK = (v: Value) => boolean;
 
 const PENDING = Symbol('pending');
+const NOT_LEAF = Symbol('not-leaf');
+const UNDEFINED = Symbol('undefined');
 const DEFAULT_MAX_STEPS = 5_000_000;
 const DEFAULT_MAX_DEPTH = 256;
 
@@ -80,7 +107,8 @@ interface Ctx {
   /** Joined paths (`data\0a\0b`) whose rules a `with data...` replaced. */
   overridden: ReadonlySet<string>;
   mocks: ReadonlyMap<string, MockTarget>;
-  memo: Map<RuleNode, Value | undefined | typeof PENDING>;
+  /** nodeValue results by NodeInfo id: unset, PENDING (being computed), UNDEFINED or the value. */
+  memo: Array<Value | typeof PENDING | typeof UNDEFINED | undefined>;
   fnMemo: Map<string, Value | undefined>;
 }
 
@@ -185,6 +213,73 @@ function getIn(doc: Value | undefined, path: readonly string[], from: number): V
   return cur;
 }
 
+/**
+ * OPA's merge of the base document at a path with the virtual one (rules) there: objects merge
+ * key by key, recursively; anywhere else the base document wins.
+ */
+function mergeDocs(base: Value, virtual: Value): Value {
+  if (!(base instanceof ObjectValue) || !(virtual instanceof ObjectValue)) return base;
+  if (virtual.size === 0) return base;
+  if (base.size === 0) return virtual;
+  const out = virtual.copy();
+  for (const [k, b] of base.unorderedEntries()) {
+    const v = out.get(k);
+    out.set(k, v === undefined ? b : mergeDocs(b, v));
+  }
+  return out;
+}
+
+/**
+ * A key of a base document. OPA reads base documents through storage paths, which are text: a
+ * number reads the object key spelled as its text (`data.a[2]`, `data[1.5]`).
+ */
+function baseGet(base: Value | undefined, key: Value): Value | undefined {
+  if (base === undefined) return undefined;
+  const x = lookup(base, key);
+  if (x !== undefined) return x;
+  if (base instanceof ObjectValue) return isNumber(key) ? base.get(numberText(key)) : undefined;
+  // Storage paths are text: an array reads a string of digits as its index (data.xs["1"]).
+  if (Array.isArray(base) && typeof key === 'string' && DIGITS.test(key)) return (base as readonly Value[])[Number(key)];
+  return undefined;
+}
+
+const DIGITS = /^[0-9]{1,15}$/;
+
+/** Gives every node of a policy's tree its NodeInfo (once per policy); returns the node count. */
+const nodeCountCache = new WeakMap<CompiledPolicy, number>();
+
+function nodeCount(policy: CompiledPolicy): number {
+  let n = nodeCountCache.get(policy);
+  if (n === undefined) {
+    let next = 0;
+    const visit = (node: RuleNode): void => {
+      attach(node, { id: next++, kind: nodeKind(node) });
+      for (const c of node.children.values()) visit(c);
+    };
+    visit(policy.root);
+    n = next;
+    nodeCountCache.set(policy, n);
+  }
+  return n;
+}
+
+function nodeKind(node: RuleNode): NodeInfo['kind'] {
+  if (node.arity !== undefined) return 'function';
+  const first = node.rules[0] ?? node.defaultRule;
+  if (first === undefined) return 'namespace';
+  if (first.keyTerms.length === 0) {
+    if (first.kind === 'complete') return 'complete';
+    if (first.kind === 'multi-value') return 'set';
+  }
+  return 'keyed';
+}
+
+function nodeInfo(node: RuleNode): NodeInfo {
+  const hit = (node as WithInfo<RuleNode, NodeInfo>)[INFO] ?? (detachedInfo.get(node) as NodeInfo | undefined);
+  if (hit === undefined) throw new WardenError('eval_internal_error', `rule tree node ${node.path.join('.')} is not part of the policy`);
+  return hit;
+}
+
 function lookup(v: Value, key: Value): Value | undefined {
   if (v instanceof ObjectValue) return v.get(key);
   if (Array.isArray(v)) {
@@ -203,9 +298,10 @@ interface CallInfo {
   /** The function's node (data.* calls with a function there). */
   readonly node: RuleNode | undefined;
   readonly def: BuiltinDefinition | undefined;
+  /** The `walk` relation (evaluated here, one solution per node, unless mocked). */
+  readonly walk: boolean;
 }
 
-const callInfoCache = new WeakMap<CallTerm, { policy: CompiledPolicy; info: CallInfo }>();
 const nodeNames = new WeakMap<RuleNode, string>();
 
 function nodeName(node: RuleNode): string {
@@ -218,20 +314,77 @@ function nodeName(node: RuleNode): string {
 }
 
 const NO_VARS: readonly string[] = [];
-const testCache = new WeakMap<Expr, { policy: CompiledPolicy; ok: boolean }>();
-const fastCache = new WeakMap<Term, readonly string[] | null>();
+
+/** Direct evaluation of a single-valued term under a frame (see Evaluator.compileOne). */
+type OneFn = (ev: Evaluator, f: Frame) => Value | undefined;
+
+/**
+ * What the evaluator derives once per term. It lives on the term itself under a private,
+ * non-enumerable symbol: the hot path reads it as a property, where a WeakMap lookup per term per
+ * evaluation cost a measurable share of a request. `one` and `call` belong to `policy`.
+ */
+interface TermInfo {
+  /** The vars that must be bound for the term to have at most one value (evalOne), or null when it never does. */
+  readonly need: readonly string[] | null;
+  policy: CompiledPolicy | undefined;
+  one: OneFn | undefined;
+  call: CallInfo | undefined;
+}
+
+/**
+ * Per-expression, for `policy`: when it only tests its term (see Evaluator.testShape), the vars
+ * that must be bound for that and the term's compiled evaluation; `one` is undefined otherwise.
+ */
+interface ExprInfo {
+  readonly policy: CompiledPolicy;
+  readonly need: readonly string[];
+  readonly one: OneFn | undefined;
+}
+
+/** Per body (array of expressions), for `policy`: each expression's ExprInfo. */
+interface BodyInfo {
+  readonly policy: CompiledPolicy;
+  readonly exprs: readonly ExprInfo[];
+}
+
+/**
+ * Per rule-tree node (the tree belongs to one policy): a dense id for memo arrays, and the shape
+ * of its document, derived once instead of re-read from the node on every access.
+ */
+interface NodeInfo {
+  readonly id: number;
+  readonly kind: 'namespace' | 'complete' | 'set' | 'keyed' | 'function';
+}
+
+const INFO = Symbol('rego.eval.info');
+type WithInfo<T, I> = T & { [INFO]?: I };
+/** Info for terms that cannot carry a property (frozen), by identity. */
+const detachedInfo = new WeakMap<object, TermInfo | BodyInfo | NodeInfo>();
+
+function attach<I extends TermInfo | BodyInfo | NodeInfo>(x: object, info: I): I {
+  if (Object.isExtensible(x)) Object.defineProperty(x, INFO, { value: info, writable: true, enumerable: false, configurable: true });
+  else detachedInfo.set(x, info);
+  return info;
+}
+
+function termInfo(t: Term): TermInfo {
+  const hit = (t as WithInfo<Term, TermInfo>)[INFO];
+  if (hit !== undefined) return hit;
+  const detached = detachedInfo.get(t) as TermInfo | undefined;
+  if (detached !== undefined) return detached;
+  return attach(t, { need: fastVars(t), policy: undefined, one: undefined, call: undefined });
+}
 
 /**
  * The variables that must be bound for `t` to have at most one value computable directly
- * (Evaluator.evalOne), or null when it never is (comprehensions, composites with variables).
+ * (Evaluator.evalOne), or null when it never is (comprehensions, composites with variables,
+ * the walk relation).
  */
 function fastVars(t: Term): readonly string[] | null {
-  const hit = fastCache.get(t);
-  if (hit !== undefined) return hit;
   let out: string[] | null = [];
   const addAll = (x: Term): void => {
     if (out === null) return;
-    const v = fastVars(x);
+    const v = termInfo(x).need;
     if (v === null) out = null;
     else for (const n of v) if (!out.includes(n)) out.push(n);
   };
@@ -253,7 +406,8 @@ function fastVars(t: Term): readonly string[] | null {
       break;
     }
     case 'call':
-      for (const a of t.args) addAll(a);
+      if (operatorName(t.operator) === 'walk') out = null;
+      else for (const a of t.args) addAll(a);
       break;
     case 'array':
     case 'set':
@@ -263,28 +417,95 @@ function fastVars(t: Term): readonly string[] | null {
     default:
       out = null;
   }
-  const res: readonly string[] | null = out === null ? null : (out as string[]).length === 0 ? NO_VARS : out;
-  fastCache.set(t, res);
-  return res;
+  return out === null ? null : (out as string[]).length === 0 ? NO_VARS : out;
+}
+
+/**
+ * Where a `data` ref's literal prefix leads in the rule tree: the node reached through namespace
+ * nodes by string keys, the index of the first term not consumed, and the keys consumed.
+ */
+interface DataPlan {
+  readonly node: RuleNode;
+  readonly i: number;
+  readonly prefix: readonly string[];
+}
+
+const UNREAD_KEY: OneFn = () => undefined;
+
+function dataPlan(root: RuleNode, terms: readonly Term[]): DataPlan {
+  let node = root;
+  let i = 1;
+  const prefix: string[] = [];
+  for (; i < terms.length; i++) {
+    if (node.rules.length !== 0 || node.defaultRule !== undefined || node.arity !== undefined) break;
+    const t = terms[i];
+    if (t.type !== 'string') break;
+    const child = node.children.get(t.value);
+    if (child === undefined) break;
+    prefix.push(t.value);
+    node = child;
+  }
+  return { node, i, prefix };
+}
+
+/** Whether a query term iterates (OPA's rego.iteration): a var in a ref, or the walk relation. */
+function iterates(t: Term): boolean {
+  switch (t.type) {
+    case 'ref':
+      for (let i = 1; i < t.terms.length; i++) if (t.terms[i].type === 'var') return true;
+      return t.terms.some(iterates);
+    case 'call':
+      return operatorName(t.operator) === 'walk' || t.args.some(iterates);
+    case 'array':
+    case 'set':
+      return t.items.some(iterates);
+    case 'object':
+      return t.items.some(([k, v]) => iterates(k) || iterates(v));
+    default:
+      return false;
+  }
+}
+
+const groundHeadCache = new WeakMap<CompiledRule, boolean>();
+
+/**
+ * Whether every solution of a keyed or set rule's body adds the same entry (keys and value are
+ * literals): one solution is then enough (OPA's early exit for constant rules).
+ */
+function groundHead(c: CompiledRule): boolean {
+  let hit = groundHeadCache.get(c);
+  if (hit === undefined) {
+    const leaf = c.kind === 'multi-value' ? c.rule.head.key : c.rule.head.value;
+    hit = c.keyTerms.every((t) => scalarOrGround(t) !== undefined) && (leaf === undefined || scalarOrGround(leaf) !== undefined);
+    groundHeadCache.set(c, hit);
+  }
+  return hit;
 }
 
 class Evaluator {
   private ctx: Ctx;
   private steps = 0;
+  private readonly maxSteps: number;
   private depth = 0;
   private loc: Location | undefined;
+  /** The query expression whose `false` is a result, not a failure (see capturesValue). */
+  private keepFalse: Expr | undefined;
+  /** Nodes in the policy's tree (the memo arrays' length). */
+  private readonly nodeCount: number;
   readonly bctx: BuiltinContext;
 
   constructor(
     private readonly policy: CompiledPolicy,
     private readonly opts: EvalOptions,
   ) {
+    this.nodeCount = nodeCount(policy);
+    this.maxSteps = opts.maxSteps ?? DEFAULT_MAX_STEPS;
     this.ctx = {
       input: opts.input,
       data: opts.data ?? new ObjectValue(),
       overridden: new Set(),
       mocks: new Map(),
-      memo: new Map(),
+      memo: new Array(this.nodeCount),
       fnMemo: new Map(),
     };
     this.bctx = createBuiltinContext({
@@ -296,8 +517,8 @@ class Evaluator {
   }
 
   private tick(): void {
-    if (++this.steps > (this.opts.maxSteps ?? DEFAULT_MAX_STEPS)) {
-      throw located(EVAL_LIMIT_ERROR, `evaluation exceeded ${this.opts.maxSteps ?? DEFAULT_MAX_STEPS} steps`, this.loc);
+    if (++this.steps > this.maxSteps) {
+      throw located(EVAL_LIMIT_ERROR, `evaluation exceeded ${this.maxSteps} steps`, this.loc);
     }
   }
 
@@ -312,26 +533,41 @@ class Evaluator {
 
   evalBody(body: Body, i: number, f: Frame, k: K): boolean {
     // Expressions that only test (bind nothing, at most one value) run in a loop.
+    let plan = (body as WithInfo<Body, BodyInfo>)[INFO];
+    if (plan === undefined || plan.policy !== this.policy) plan = this.bodyInfo(body);
+    const infos = plan.exprs;
     for (; i < body.length; i++) {
       const e = body[i];
-      if (!this.isTest(e, f)) break;
+      const info = infos[i];
+      const one = info.one;
+      if (one === undefined) break;
+      const need = info.need;
+      let bound = true;
+      for (let j = 0; j < need.length; j++) {
+        if (f.get(need[j]) === undefined) {
+          bound = false;
+          break;
+        }
+      }
+      if (!bound) break;
       this.tick();
       this.loc = e.location;
-      const r = this.evalOne(e.value as Term, f);
+      const r = one(this, f);
       if ((r !== undefined && r !== false) === (e.negated === true)) return false;
     }
     if (i === body.length) return k();
     return this.evalExpr(body[i], f, () => this.evalBody(body, i + 1, f, k));
   }
 
-  /** Whether evalExpr on `e` amounts to one evalOne of its term (no `with`, no unification). */
-  private isTest(e: Expr, f: Frame): boolean {
-    let hit = testCache.get(e);
-    if (hit === undefined || hit.policy !== this.policy) {
-      hit = { policy: this.policy, ok: this.testShape(e) };
-      testCache.set(e, hit);
-    }
-    return hit.ok && this.canFast(e.value as Term, f);
+  private bodyInfo(body: Body): BodyInfo {
+    const hit = detachedInfo.get(body) as BodyInfo | undefined;
+    if (hit !== undefined && hit.policy === this.policy) return hit;
+    const exprs = body.map((e): ExprInfo => {
+      const term = e.value as Term;
+      const need = this.testShape(e) ? termInfo(term).need : null;
+      return { policy: this.policy, need: need ?? NO_VARS, one: need === null ? undefined : this.oneOf(term) };
+    });
+    return attach(body, { policy: this.policy, exprs });
   }
 
   private testShape(e: Expr): boolean {
@@ -385,18 +621,18 @@ class Evaluator {
       const arity = info.arity;
       if (!(arity !== undefined && arity >= 0 && v.args.length === arity + 1) && this.canFast(v, f)) {
         const r = this.evalOne(v, f);
-        if (r === undefined || r === false) return false;
+        if (r === undefined || (r === false && e !== this.keepFalse)) return false;
         onValue?.(r);
         return k();
       }
       return this.evalCall(v, f, true, (r) => {
-        if (r === false) return false;
+        if (r === false && e !== this.keepFalse) return false;
         onValue?.(r);
         return k();
       });
     }
     return this.evalTerm(v, f, (r) => {
-      if (r === false) return false;
+      if (r === false && e !== this.keepFalse) return false;
       onValue?.(r);
       return k();
     });
@@ -477,7 +713,8 @@ class Evaluator {
         mocks.set(fullName, mock);
       }
     });
-    return { input, data, overridden, mocks, memo: new Map(), fnMemo: new Map() };
+    // Grown on use: a `with` inside a loop must not cost a node-count array per iteration.
+    return { input, data, overridden, mocks, memo: [], fnMemo: new Map() };
   }
 
   private evalPrint(call: CallTerm, f: Frame, k: K): boolean {
@@ -508,6 +745,8 @@ class Evaluator {
     let defined = false;
     let all = true;
     this.evalTerm(ev.domain, f, (d) => {
+      // OPA: `every` over anything but an array, object or set is false, not vacuously true.
+      if (!(Array.isArray(d) || d instanceof ObjectValue || d instanceof SetValue)) return true;
       defined = true;
       this.iterate(d, (key, val) => {
         const names = [ev.value.name, ...(ev.key ? [ev.key.name] : [])];
@@ -521,7 +760,7 @@ class Evaluator {
             return true;
           });
         } finally {
-          names.forEach((n, i) => (saved[i] === undefined ? f.delete(n) : f.set(n, saved[i] as Value)));
+          names.forEach((n, i) => f.set(n, saved[i]));
         }
         if (!ok) all = false;
         return !ok;
@@ -559,7 +798,7 @@ class Evaluator {
   private isPattern(t: Term, f: Frame): boolean {
     switch (t.type) {
       case 'var':
-        return !f.has(t.name) && t.name !== 'data' && t.name !== 'input';
+        return f.get(t.name) === undefined && t.name !== 'data' && t.name !== 'input';
       case 'array':
         return t.items.some((x) => this.isPattern(x, f));
       case 'object':
@@ -624,7 +863,7 @@ class Evaluator {
         try {
           return k();
         } finally {
-          f.delete(t.name);
+          f.set(t.name, undefined);
         }
       }
       case 'array': {
@@ -663,17 +902,19 @@ class Evaluator {
   evalTerm(t: Term, f: Frame, k: VK): boolean {
     switch (t.type) {
       case 'null':
+        return k(null);
       case 'boolean':
       case 'string':
+        return k(t.value);
       case 'number': {
-        const v = literal(t);
+        const v = this.evalOne(t, f);
         return v === undefined ? false : k(v);
       }
       case 'var': {
         const v = f.get(t.name);
         if (v !== undefined) return k(v);
         if (t.name === 'input') return this.ctx.input === undefined ? false : k(this.ctx.input);
-        if (t.name === 'data') return this.walkData(this.policy.root, this.ctx.data, [], 1, f, k);
+        if (t.name === 'data') return this.walkData(this.policy.root, this.ctx.data, [t], 1, f, k);
         throw located(EVAL_UNSAFE_ERROR, `var ${t.wildcard ? '_' : t.name} is unsafe`, t.location);
       }
       case 'ref':
@@ -777,91 +1018,171 @@ class Evaluator {
 
   /** Whether `t` has at most one value under `f` and evalOne can compute it. */
   private canFast(t: Term, f: Frame): boolean {
-    const need = fastVars(t);
+    const need = termInfo(t).need;
     if (need === null) return false;
-    for (let i = 0; i < need.length; i++) if (!f.has(need[i])) return false;
+    for (let i = 0; i < need.length; i++) if (f.get(need[i]) === undefined) return false;
     return true;
   }
 
   /** The value of a term canFast accepted (undefined when it has none). */
   private evalOne(t: Term, f: Frame): Value | undefined {
+    const info = termInfo(t);
+    let fn = info.one;
+    if (fn === undefined || info.policy !== this.policy) fn = this.compileInfo(t, info);
+    return fn(this, f);
+  }
+
+  /** The compiled direct evaluation of a term canFast can accept (policy-specific parts reset). */
+  private oneOf(t: Term): OneFn {
+    const info = termInfo(t);
+    const fn = info.one;
+    return fn !== undefined && info.policy === this.policy ? fn : this.compileInfo(t, info);
+  }
+
+  private compileInfo(t: Term, info: TermInfo): OneFn {
+    if (info.policy !== this.policy) {
+      info.policy = this.policy;
+      info.call = undefined;
+      info.one = undefined;
+    }
+    const fn = this.compileOne(t);
+    info.one = fn;
+    return fn;
+  }
+
+  /**
+   * Compiles a single-valued term (fastVars not null) into a closure over its parts, in the same
+   * order of evaluation as evalTerm: literals are constants, `data` refs start at the node their
+   * literal prefix reaches, calls have their operator resolved.
+   */
+  private compileOne(t: Term): OneFn {
     switch (t.type) {
       case 'null':
+        return () => null;
       case 'boolean':
-      case 'string':
-      case 'number':
-        return literal(t);
+      case 'string': {
+        const v = t.value;
+        return () => v;
+      }
+      case 'number': {
+        const v = literal(t);
+        return () => v;
+      }
       case 'var': {
-        const v = f.get(t.name);
-        return v !== undefined ? v : this.ctx.input;
+        const name = t.name;
+        return (ev, f) => {
+          const v = f.get(name);
+          return v !== undefined ? v : ev.ctx.input;
+        };
       }
       case 'ref': {
         const terms = t.terms;
         const head = terms[0];
-        if (head.type === 'var' && !f.has(head.name)) {
-          if (head.name === 'data') return this.walkDataOne(this.policy.root, this.ctx.data, terms, 1, f);
-          const input = this.ctx.input;
-          return input === undefined ? undefined : this.walkValueOne(input, terms, 1, f, false);
+        // keys[i] evaluates terms[i] (keys[0] is never read): indices match the ref's terms.
+        const keys: OneFn[] = new Array<OneFn>(terms.length).fill(UNREAD_KEY);
+        for (let i = 1; i < terms.length; i++) keys[i] = this.oneOf(terms[i]);
+        if (head.type === 'var' && (head.name === 'data' || head.name === 'input')) {
+          const name = head.name;
+          if (name === 'data') {
+            const plan = dataPlan(this.policy.root, terms);
+            return (ev, f) => {
+              const bound = f.get(name);
+              return bound !== undefined ? ev.walkKeys(bound, keys, 1, f, false) : ev.walkDataPlan(plan, keys, f);
+            };
+          }
+          return (ev, f) => {
+            const bound = f.get(name);
+            const root = bound !== undefined ? bound : ev.ctx.input;
+            return root === undefined ? undefined : ev.walkKeys(root, keys, 1, f, false);
+          };
         }
-        const v = this.evalOne(head, f);
-        return v === undefined ? undefined : this.walkValueOne(v, terms, 1, f, false);
+        const headFn = this.oneOf(head);
+        return (ev, f) => {
+          const v = headFn(ev, f);
+          return v === undefined ? undefined : ev.walkKeys(v, keys, 1, f, false);
+        };
       }
       case 'call': {
         const info = this.callInfo(t);
-        const args = t.args;
-        const vals: Value[] = new Array(args.length);
-        for (let i = 0; i < args.length; i++) {
-          const v = this.evalOne(args[i], f);
-          if (v === undefined) return undefined;
-          vals[i] = v;
-        }
+        const loc = t.location;
+        const args = t.args.map((a) => this.oneOf(a));
+        const n = args.length;
         if (info.member) {
-          const d = vals[vals.length - 1];
-          let found = false;
-          this.iterate(d, (key, val) => {
-            found = vals.length === 2 ? equals(val, vals[0]) : equals(key, vals[0]) && equals(val, vals[1]);
-            return found;
-          });
-          return found;
+          return (ev, f) => {
+            const x = args[0](ev, f);
+            if (x === undefined) return undefined;
+            const y = n === 3 ? args[1](ev, f) : x;
+            if (y === undefined) return undefined;
+            const d = args[n - 1](ev, f);
+            return d === undefined ? undefined : ev.member(n === 3 ? x : undefined, y, d);
+          };
         }
-        return this.callResolved(info, vals, t.location);
+        return (ev, f) => {
+          const vals: Value[] = new Array(n);
+          for (let i = 0; i < n; i++) {
+            const v = args[i](ev, f);
+            if (v === undefined) return undefined;
+            vals[i] = v;
+          }
+          return ev.callResolved(info, vals, loc);
+        };
       }
-      default:
-        return groundValue(t);
+      default: {
+        const v = groundValue(t);
+        return () => v;
+      }
     }
   }
 
-  private walkValueOne(v: Value, terms: readonly Term[], i: number, f: Frame, fromData: boolean): Value | undefined {
+  /** `internal.member_2/3`: whether the collection holds the value (at the key, when one is given). */
+  private member(key: Value | undefined, val: Value, d: Value): boolean {
+    let found = false;
+    this.iterate(d, (k, v) => {
+      found = key === undefined ? equals(v, val) : equals(k, key) && equals(v, val);
+      return found;
+    });
+    return found;
+  }
+
+  /** Follows compiled keys `keys[i..]` from `v` (base documents read numbers as their text). */
+  private walkKeys(v: Value, keys: readonly OneFn[], i: number, f: Frame, fromData: boolean): Value | undefined {
     let cur = v;
-    for (; i < terms.length; i++) {
-      const key = this.evalOne(terms[i], f);
+    for (; i < keys.length; i++) {
+      const key = keys[i](this, f);
       if (key === undefined) return undefined;
-      let x = lookup(cur, key);
-      if (x === undefined && fromData && cur instanceof ObjectValue && typeof key === 'number' && Number.isInteger(key)) {
-        x = cur.get(String(key));
-      }
+      const x = fromData ? baseGet(cur, key) : lookup(cur, key);
       if (x === undefined) return undefined;
       cur = x;
     }
     return cur;
   }
 
-  private walkDataOne(node: RuleNode, base: Value | undefined, terms: readonly Term[], i: number, f: Frame): Value | undefined {
+  /** A `data` ref from where its literal prefix leads (the full walk while `with data` is in force). */
+  private walkDataPlan(plan: DataPlan, keys: readonly OneFn[], f: Frame): Value | undefined {
+    const data = this.ctx.data;
+    if (this.ctx.overridden.size !== 0) return this.walkDataOne(this.policy.root, data, keys, 1, f);
+    let base: Value | undefined;
+    if (!(data instanceof ObjectValue && data.size === 0)) {
+      base = data;
+      for (let j = 0; j < plan.prefix.length && base !== undefined; j++) base = baseGet(base, plan.prefix[j]);
+    }
+    return this.walkDataOne(plan.node, base, keys, plan.i, f);
+  }
+
+  private walkDataOne(node: RuleNode, base: Value | undefined, keys: readonly OneFn[], i: number, f: Frame): Value | undefined {
     for (;;) {
-      if (node.rules.length || node.defaultRule || this.isOverridden(node)) {
-        const v = this.nodeValue(node, base);
-        return v === undefined ? undefined : this.walkValueOne(v, terms, i, f, true);
-      }
-      if (i === terms.length) return this.nodeValue(node, base);
-      const key = this.evalOne(terms[i], f);
+      const leaf = this.leafValue(node);
+      if (leaf !== NOT_LEAF) return leaf === undefined ? undefined : this.walkKeys(leaf, keys, i, f, this.isOverridden(node));
+      if (i === keys.length) return this.extent(node, base);
+      const key = keys[i](this, f);
       if (key === undefined) return undefined;
-      const name = typeof key === 'string' ? key : typeof key === 'number' && Number.isInteger(key) ? String(key) : undefined;
-      const child = name === undefined ? undefined : node.children.get(name);
-      let sub = base instanceof ObjectValue ? base.get(key) : undefined;
-      if (sub === undefined && name !== undefined && typeof key !== 'string' && base instanceof ObjectValue) sub = base.get(name);
-      if (!child) return sub === undefined ? undefined : this.walkValueOne(sub, terms, i + 1, f, true);
+      const child = typeof key === 'string' ? node.children.get(key) : undefined;
+      if (child === undefined) {
+        const sub = baseGet(base, key);
+        return sub === undefined ? undefined : this.walkKeys(sub, keys, i + 1, f, true);
+      }
       node = child;
-      base = sub;
+      base = baseGet(base, key);
       i++;
     }
   }
@@ -872,7 +1193,7 @@ class Evaluator {
       return v === undefined ? false : k(v);
     }
     const head = t.terms[0];
-    if (head.type === 'var' && !f.has(head.name)) {
+    if (head.type === 'var' && f.get(head.name) === undefined) {
       if (head.name === 'data') return this.walkData(this.policy.root, this.ctx.data, t.terms, 1, f, k);
       if (head.name === 'input') {
         const input = this.ctx.input;
@@ -889,36 +1210,32 @@ class Evaluator {
       return this.iterate(v, (key, val) => this.unifyValue(t, key, f, () => this.walkValue(val, terms, i + 1, f, k, fromData)));
     }
     return this.evalTerm(t, f, (key) => {
-      let x = lookup(v, key);
-      if (x === undefined && fromData && v instanceof ObjectValue && typeof key === 'number' && Number.isInteger(key)) {
-        x = v.get(String(key));
-      }
+      const x = fromData ? baseGet(v, key) : lookup(v, key);
       return x === undefined ? false : this.walkValue(x, terms, i + 1, f, k, fromData);
     });
   }
 
-  /** Walks `data`: through the rule tree while keys are known, then into a computed value. */
+  /**
+   * Walks `data` as OPA does: through the rule tree while keys name its nodes; a node with rules
+   * is its rules' value (base data there is not consulted); past the tree, base data only; a
+   * whole namespace is its base document merged with the rules under it (mergeDocs).
+   */
   private walkData(node: RuleNode, base: Value | undefined, terms: readonly Term[], i: number, f: Frame, k: VK): boolean {
-    if (node.rules.length || node.defaultRule || this.isOverridden(node)) {
-      const v = this.nodeValue(node, base);
-      return v === undefined ? false : this.walkValue(v, terms, i, f, k, true);
-    }
+    const leaf = this.leafValue(node);
+    if (leaf !== NOT_LEAF) return leaf === undefined ? false : this.walkValue(leaf, terms, i, f, k, this.isOverridden(node));
     if (i === terms.length) {
-      const v = this.nodeValue(node, base);
+      const v = this.extent(node, base);
       return v === undefined ? false : k(v);
     }
     const t = terms[i];
     if (this.isPattern(t, f)) {
-      const v = this.nodeValue(node, base);
+      const v = this.extent(node, base);
       return v === undefined ? false : this.walkValue(v, terms, i, f, k);
     }
     return this.evalTerm(t, f, (key) => {
-      // Base documents are JSON: an integer key reads the object's string key (`data.a[2]`).
-      const name = typeof key === 'string' ? key : typeof key === 'number' && Number.isInteger(key) ? String(key) : undefined;
-      const child = name === undefined ? undefined : node.children.get(name);
-      let sub = base instanceof ObjectValue ? base.get(key) : undefined;
-      if (sub === undefined && name !== undefined && typeof key !== 'string' && base instanceof ObjectValue) sub = base.get(name);
-      if (child) return this.walkData(child, sub, terms, i + 1, f, k);
+      const child = typeof key === 'string' ? node.children.get(key) : undefined;
+      if (child) return this.walkData(child, baseGet(base, key), terms, i + 1, f, k);
+      const sub = baseGet(base, key);
       return sub === undefined ? false : this.walkValue(sub, terms, i + 1, f, k, true);
     });
   }
@@ -932,35 +1249,59 @@ class Evaluator {
     return o.size !== 0 && o.has(node.path.join('\0'));
   }
 
-  /** The value of the document at `node`: rules there, merged with base data and children. */
-  private nodeValue(node: RuleNode, base: Value | undefined): Value | undefined {
+  /**
+   * The value of a node that is a document of its own (rules or functions there, or replaced by
+   * `with`): NOT_LEAF for a namespace, else its value or undefined.
+   */
+  private leafValue(node: RuleNode): Value | undefined | typeof NOT_LEAF {
+    if (nodeInfo(node).kind === 'namespace' && !this.isOverridden(node)) return NOT_LEAF;
+    return this.nodeValue(node);
+  }
+
+  /** A namespace's document: its base document merged with the rules under it. */
+  private extent(node: RuleNode, base: Value | undefined): Value | undefined {
+    const virtual = this.nodeValue(node);
+    if (base === undefined) return virtual;
+    return virtual === undefined ? base : mergeDocs(base, virtual);
+  }
+
+  /**
+   * The virtual document at `node` (memoised per `with` context): its rules' value, or for a
+   * namespace the object of its children's (OPA's leaves: undefined children left out; a package
+   * without rules is a node without children, so an empty object).
+   */
+  private nodeValue(node: RuleNode): Value | undefined {
     const memo = this.ctx.memo;
-    const cached = memo.get(node);
-    if (cached === PENDING) throw located('rego_recursion_error', `rule ${node.path.join('.')} is recursive`, this.loc);
-    if (memo.has(node)) return cached;
-    memo.set(node, PENDING);
+    const id = nodeInfo(node).id;
+    const cached = memo[id];
+    if (cached !== undefined) {
+      if (cached === UNDEFINED) return undefined;
+      if (cached === PENDING) throw located('rego_recursion_error', `rule ${node.path.join('.')} is recursive`, this.loc);
+      return cached;
+    }
+    memo[id] = PENDING;
     let v: Value | undefined;
     try {
-      v = this.computeNode(node, base);
+      v = this.computeNode(node);
     } catch (e) {
-      memo.delete(node);
+      memo[id] = undefined;
       throw e;
     }
-    memo.set(node, v);
+    memo[id] = v === undefined ? UNDEFINED : v;
     return v;
   }
 
-  private computeNode(node: RuleNode, base: Value | undefined): Value | undefined {
+  private computeNode(node: RuleNode): Value | undefined {
     if (this.isOverridden(node)) return getIn(this.ctx.data, node.path, 1);
-    if (node.arity !== undefined) return undefined;
-    const first = node.rules[0] ?? node.defaultRule;
-    if (first && first.kind === 'complete' && first.keyTerms.length === 0) return this.completeValue(node);
-    if (first && first.kind === 'multi-value' && first.keyTerms.length === 0) return this.setValue(node);
-    const obj = base instanceof ObjectValue ? base.copy() : new ObjectValue();
-    if (base !== undefined && !(base instanceof ObjectValue) && !first && node.children.size === 0) return base;
+    const kind = nodeInfo(node).kind;
+    // A function is no document, except one without parameters: OPA evaluates `f() := v` as `f := v`.
+    if (kind === 'function') return node.arity === 0 ? this.callFunction(node, []) : undefined;
+    if (kind === 'complete') return this.completeValue(node);
+    if (kind === 'set') return this.setValue(node);
+    const obj = new ObjectValue();
     for (const r of node.rules) this.addKeyed(obj, r);
     for (const [name, child] of node.children) {
-      const cv = this.nodeValue(child, obj.get(name));
+      const cv = this.nodeValue(child);
       if (cv !== undefined) obj.set(name, cv);
     }
     return obj;
@@ -993,18 +1334,21 @@ class Evaluator {
         let any = false;
         const f: Frame = new Map();
         const rule = r;
+        // A body solution whose head value is undefined is no solution (OPA moves the value's
+        // refs into the body), so `x := data.missing if {...} else := 2` is 2.
         this.ruleSolutions(rule, f, () => {
-          any = true;
           const vt = rule.head.value;
           if (!vt) {
+            any = true;
             add(true, rule.location);
             return c.constantValue;
           }
           this.evalTerm(vt, f, (v) => {
+            any = true;
             add(v, rule.location);
             return false;
           });
-          return c.constantValue;
+          return any && c.constantValue;
         });
         if (any) break;
       }
@@ -1027,12 +1371,14 @@ class Evaluator {
       const f: Frame = new Map();
       const key = c.rule.head.key;
       if (!key) continue;
-      this.ruleSolutions(c.rule, f, () =>
+      const once = groundHead(c);
+      this.ruleSolutions(c.rule, f, () => {
         this.evalTerm(key, f, (v) => {
           out.add(v);
           return false;
-        }),
-      );
+        });
+        return once;
+      });
     }
     return out;
   }
@@ -1042,6 +1388,7 @@ class Evaluator {
     const r = c.rule;
     const f: Frame = new Map();
     const isSet = c.kind === 'multi-value';
+    const once = groundHead(c);
     this.ruleSolutions(r, f, () => {
       const keys: Value[] = [];
       const step = (i: number): boolean => {
@@ -1055,7 +1402,8 @@ class Evaluator {
           return step(i + 1);
         });
       };
-      return step(0);
+      step(0);
+      return once;
     });
   }
 
@@ -1097,8 +1445,13 @@ class Evaluator {
   // Calls
 
   private callInfo(call: CallTerm): CallInfo {
-    const hit = callInfoCache.get(call);
-    if (hit !== undefined && hit.policy === this.policy) return hit.info;
+    const ti = termInfo(call);
+    if (ti.policy !== this.policy) {
+      ti.policy = this.policy;
+      ti.one = undefined;
+      ti.call = undefined;
+    }
+    if (ti.call !== undefined) return ti.call;
     const name = operatorName(call.operator);
     if (name === undefined) throw located('rego_type_error', 'call operator must be a name', call.location);
     const member = name === 'internal.member_2' || name === 'internal.member_3';
@@ -1109,8 +1462,9 @@ class Evaluator {
       arity: this.arityOf(name),
       node: node && node.arity !== undefined ? node : undefined,
       def: name.startsWith('data.') ? undefined : this.policy.builtins.get(name),
+      walk: name === 'walk',
     };
-    callInfoCache.set(call, { policy: this.policy, info });
+    ti.call = info;
     return info;
   }
 
@@ -1128,6 +1482,7 @@ class Evaluator {
         return k(found);
       });
     }
+    if (info.walk && !this.ctx.mocks.has(name)) return this.evalWalk(call, f, asExpr, k);
     const arity = info.arity;
     if (asExpr && arity !== undefined && arity >= 0 && call.args.length === arity + 1) {
       const out = call.args[arity];
@@ -1139,6 +1494,21 @@ class Evaluator {
     return this.evalArgs(call.args, 0, [], f, (vals) => {
       const r = this.callResolved(info, vals, call.location);
       return r === undefined ? false : k(r);
+    });
+  }
+
+  /**
+   * `walk(x)`: one solution per node of x, the pair [path, value] (x itself first, at path []);
+   * as `walk(x, out)` each pair is unified with `out`.
+   */
+  private evalWalk(call: CallTerm, f: Frame, asExpr: boolean, k: VK): boolean {
+    const out = asExpr && call.args.length === 2 ? call.args[1] : undefined;
+    return this.evalTerm(call.args[0], f, (x) => {
+      for (const pair of walkPairs(x)) {
+        this.tick();
+        if (out === undefined ? k(pair) : this.unifyValue(out, pair, f, () => k(true))) return true;
+      }
+      return false;
     });
   }
 
@@ -1182,7 +1552,7 @@ class Evaluator {
       if (mock.kind === 'value') return mock.value;
       // A replacement function runs without the mocks in force (it may call the original).
       const outer = this.ctx;
-      this.ctx = { ...outer, mocks: new Map(), memo: new Map(), fnMemo: new Map() };
+      this.ctx = { ...outer, mocks: new Map(), memo: [], fnMemo: new Map() };
       try {
         return this.callValue(mock.name, vals, loc, mockDepth + 1);
       } finally {
@@ -1218,9 +1588,9 @@ class Evaluator {
         const bindArgs = (i: number, k: K): boolean => (i === args.length ? k() : this.unifyValue(args[i], vals[i], f, () => bindArgs(i + 1, k)));
         bindArgs(0, () =>
           this.ruleSolutions(rule, f, () => {
-            any = true;
             const vt = rule.head.value;
             const take = (v: Value): boolean => {
+              any = true;
               if (result !== undefined && !equals(result, v)) {
                 throw located(
                   EVAL_CONFLICT_ERROR,
@@ -1248,16 +1618,56 @@ class Evaluator {
     return result;
   }
 
-  /** The first value of a ground term (undefined when it has none). */
-  valueOf(t: Term): Value | undefined {
+  /** The document at a `data` path (`['data', 'a', 'b']`), as the ref `data.a.b` reads it. */
+  dataValue(parts: readonly string[]): Value | undefined {
     let out: Value | undefined;
-    this.guard(() =>
-      this.evalTerm(t, new Map(), (v) => {
-        out = v;
-        return true;
-      }),
-    );
+    this.guard(() => {
+      let node = this.policy.root;
+      let base: Value | undefined = this.ctx.data;
+      let i = 1;
+      let cur: Value | undefined;
+      let fromData = true;
+      for (;;) {
+        const leaf = this.leafValue(node);
+        if (leaf !== NOT_LEAF) {
+          cur = leaf;
+          fromData = this.isOverridden(node);
+          break;
+        }
+        if (i === parts.length) {
+          out = this.extent(node, base);
+          return;
+        }
+        const child = node.children.get(parts[i]);
+        if (child === undefined) {
+          cur = baseGet(base, parts[i++]);
+          break;
+        }
+        node = child;
+        base = baseGet(base, parts[i++]);
+      }
+      for (; i < parts.length && cur !== undefined; i++) cur = fromData ? baseGet(cur, parts[i]) : lookup(cur, parts[i]);
+      out = cur;
+    });
     return out;
+  }
+
+  /**
+   * OPA's `opa eval` captures the value of a lone query expression that computes one (a term, or a
+   * call without an output argument) and reports it even when it is `false` (`1 == 2` → false).
+   * Not with iteration (a var in a ref, `walk`), where false values fail as in a rule body.
+   */
+  private capturesValue(e: Expr): boolean {
+    if (e.negated) return false;
+    const v = e.value;
+    if (v.type === 'some' || v.type === 'every' || v.type === 'body') return false;
+    if (v.type === 'call') {
+      const name = operatorName(v.operator);
+      if (name === undefined || name === 'eq' || name === 'assign') return false;
+      const arity = this.callInfo(v).arity;
+      if (arity === undefined || arity < 0 || v.args.length !== arity) return false;
+    }
+    return !iterates(v);
   }
 
   private guard(fn: () => void): void {
@@ -1273,6 +1683,7 @@ class Evaluator {
 
   /** Evaluates a query body, calling `onRow` per solution. */
   run(body: Body, onRow: (f: Frame, values: Value[]) => void): void {
+    this.keepFalse = body.length === 1 && this.capturesValue(body[0]) ? body[0] : undefined;
     const f: Frame = new Map();
     const values: Value[] = new Array(body.length).fill(true);
     const step = (i: number): boolean => {
@@ -1298,6 +1709,14 @@ class Evaluator {
  * the value of each query expression (true for unifications) and the user variables' bindings.
  */
 export function evalQuery(policy: CompiledPolicy, query: string | Body, opts: EvalOptions = {}): ResultRow[] {
+  if (opts.onDecision !== undefined) {
+    const text = typeof query === 'string' ? query : undefined;
+    return logged(opts, '', text, () => evalQueryNow(policy, query, opts), (rows) => rows.map((r) => ObjectValue.fromRecord(r.bindings)));
+  }
+  return evalQueryNow(policy, query, opts);
+}
+
+function evalQueryNow(policy: CompiledPolicy, query: string | Body, opts: EvalOptions): ResultRow[] {
   const q = compileQuery(policy, query);
   try {
     return runQuery(policy, q, opts);
@@ -1305,6 +1724,49 @@ export function evalQuery(policy: CompiledPolicy, query: string | Body, opts: Ev
     if (!(e instanceof WardenError)) throw e;
     throw withSnippet(e, typeof query === 'string' ? new Map([...policy.sources, [QUERY_FILE, query]]) : policy.sources);
   }
+}
+
+/**
+ * Runs one evaluation for a caller that asked for decision records: times it on the caller's
+ * clock and hands onDecision the record, then returns the result or rethrows the error.
+ * A query's result is its rows' bindings, as OPA's ad-hoc query API reports them.
+ */
+function logged<T>(
+  opts: EvalOptions,
+  path: string,
+  query: string | undefined,
+  run: () => T,
+  resultOf: (r: T) => Value | undefined,
+): T {
+  const clock = opts.clock;
+  const sink = opts.onDecision;
+  if (clock === undefined || sink === undefined) {
+    throw new WardenError('eval_options_invalid', 'onDecision needs the caller\'s clock (EvalOptions.clock)');
+  }
+  const started = clock.monotonic();
+  let out: T | undefined;
+  let failure: unknown;
+  let failed = false;
+  try {
+    out = run();
+  } catch (e) {
+    failure = e;
+    failed = true;
+  }
+  const durationNs = (clock.monotonic() - started) * 1e6;
+  const rec = decisionRecord({
+    path,
+    input: opts.input,
+    result: failed ? undefined : resultOf(out as T),
+    durationNs,
+    clock,
+    labels: opts.decisionLabels,
+    query,
+    error: failed ? { code: failure instanceof WardenError ? failure.code : 'internal' } : undefined,
+  });
+  sink(rec);
+  if (failed) throw failure;
+  return out as T;
 }
 
 function runQuery(policy: CompiledPolicy, q: CompiledQuery, opts: EvalOptions): ResultRow[] {
@@ -1330,14 +1792,13 @@ function runQuery(policy: CompiledPolicy, q: CompiledQuery, opts: EvalOptions): 
 export function evalRule(policy: CompiledPolicy, path: string | readonly string[], opts: EvalOptions = {}): Value | undefined {
   const parts = typeof path === 'string' ? path.split('.').filter((p) => p !== '') : [...path];
   if (parts[0] !== 'data') parts.unshift('data');
-  const loc: Location = { file: '<rule>', line: 1, col: 1 };
-  const ref: RefTerm = {
-    type: 'ref',
-    location: loc,
-    terms: [{ type: 'var', name: 'data', location: loc }, ...parts.slice(1).map((p) => ({ type: 'string' as const, value: p, location: loc }))],
-  };
+  if (opts.onDecision !== undefined) return logged(opts, parts.join('.'), undefined, () => evalRuleNow(policy, parts, opts), (v) => v);
+  return evalRuleNow(policy, parts, opts);
+}
+
+function evalRuleNow(policy: CompiledPolicy, parts: readonly string[], opts: EvalOptions): Value | undefined {
   try {
-    return new Evaluator(policy, opts).valueOf(ref);
+    return new Evaluator(policy, opts).dataValue(parts);
   } catch (e) {
     throw e instanceof WardenError ? withSnippet(e, policy.sources) : e;
   }

@@ -63,6 +63,10 @@ interface YamlCase {
 
 
 function many(v: unknown): unknown[] | undefined {
+  if (v instanceof Map) {
+    const m: unknown = v.get('many!');
+    return Array.isArray(m) && v.size === 1 ? m : undefined;
+  }
   if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
     const m = (v as Record<string, unknown>)['many!'];
     if (Array.isArray(m) && Object.keys(v).length === 1) return m;
@@ -75,14 +79,25 @@ function many(v: unknown): unknown[] | undefined {
  * indented less than its key (loop/chained.yaml); the `yaml` package does not, so such a sequence
  * is joined onto its opening line before a second attempt.
  */
-function readYaml(text: string): unknown {
+function readYaml(text: string, mapAsMap = false): unknown {
   try {
-    return parseYaml(text, { intAsBigInt: true });
+    return parseYaml(text, { intAsBigInt: true, mapAsMap });
   } catch (e) {
     const joined = text.replace(/\[[ \t]*\n([^\]]*?)\n[ \t]*\]/g, (_m, items: string) => `[${items.replace(/\s*\n\s*/g, ' ')}]`);
     if (joined === text) throw e;
-    return parseYaml(joined, { intAsBigInt: true });
+    return parseYaml(joined, { intAsBigInt: true, mapAsMap });
   }
+}
+
+/**
+ * Each case's want_result with YAML's own key types (serde_yaml keeps `1:`, `null:`, `false:` as
+ * number, null and boolean keys; a plain JS object would turn them into strings).
+ */
+function typedWants(text: string): unknown[] {
+  const doc = readYaml(text, true);
+  const cases = doc instanceof Map ? doc.get('cases') : undefined;
+  if (!Array.isArray(cases)) return [];
+  return cases.map((c: unknown) => (c instanceof Map ? c.get('want_result') : undefined));
 }
 
 /** Every case; ids are `<file without .yaml>/<note>`, made unique with `#n`. */
@@ -93,14 +108,17 @@ export function loadRegorusCases(): RegorusCase[] {
     const rel = relative(REGORUS_ROOT, file);
     const parts = rel.split('/');
     const category = parts.length > 1 ? parts.slice(0, -1).join('/') : 'basic';
-    const doc = readYaml(readFileSync(file, 'utf8')) as { cases?: YamlCase[] } | null;
-    for (const c of doc?.cases ?? []) {
+    const text = readFileSync(file, 'utf8');
+    const doc = readYaml(text) as { cases?: YamlCase[] } | null;
+    const wants = typedWants(text);
+    for (const [ci, c] of (doc?.cases ?? []).entries()) {
       const note = c.note ?? '';
       const base = `${rel.replace(/\.ya?ml$/, '')}/${note}`;
       const n = (seen.get(base) ?? 0) + 1;
       seen.set(base, n);
       const inputs = c.input === undefined ? [] : (many(c.input) ?? [c.input]);
-      const want = c.want_result === undefined ? undefined : (many(c.want_result) ?? [c.want_result]);
+      const typed = wants[ci];
+      const want = typed === undefined ? undefined : (many(typed) ?? [typed]);
       out.push({
         id: n === 1 ? base : `${base}#${n}`,
         category,
@@ -128,6 +146,22 @@ export function loadRegorusCases(): RegorusCase[] {
 function expected(v: unknown): Expected {
   if (v === '#undefined') return UNDEFINED;
   if (Array.isArray(v)) return v.map((x) => toValue(expected(x)));
+  if (v instanceof Map) {
+    if (v.size === 1 && Array.isArray(v.get('set!'))) return new SetValue((v.get('set!') as unknown[]).map((x) => toValue(expected(x))));
+    if (v.size === 1 && Array.isArray(v.get('object!'))) {
+      const o = new ObjectValue();
+      for (const item of v.get('object!') as unknown[]) {
+        if (item instanceof Map) o.set(toValue(expected(item.get('key'))), toValue(expected(item.get('value'))));
+      }
+      return o;
+    }
+    const o = new ObjectValue();
+    for (const [k, x] of v) {
+      const val = expected(x);
+      if (val !== UNDEFINED) o.set(toValue(expected(k)), val);
+    }
+    return o;
+  }
   if (v !== null && typeof v === 'object') {
     const rec = v as Record<string, unknown>;
     const keys = Object.keys(rec);
@@ -188,7 +222,7 @@ const TIMER_SKIP = 'regorus execution timer with a simulated clock (regorus-only
 export const REGORUS_WORDING: ReadonlyArray<{ pattern: RegExp; codes: readonly string[]; why: string }> = [
   { pattern: /expects \d+ arguments?$/, codes: ['rego_type_error'], why: 'arity: OPA reports it at compile time' },
   {
-    pattern: /(expects (array|numeric|string|set|object) argument|requires [a-z/]+ argument|expects `ns` to be|expects 3rd element of `ns`)/,
+    pattern: /(expects (array|numeric|string|set|object) argument|requires [a-z/]+ argument|expects `ns` to be|expects 3rd element of `ns`|expects array\/set of strings|expects base to be one of)/,
     codes: ['eval_type_error'],
     why: 'operand type: OPA says "operand N must be T but got U"',
   },
@@ -205,6 +239,7 @@ export const REGORUS_WORDING: ReadonlyArray<{ pattern: RegExp; codes: readonly s
     why: 'OPA: eval_conflict_error',
   },
   { pattern: /used before definition/, codes: ['rego_unsafe_var_error', 'rego_compile_error'], why: 'OPA: unsafe var / compile error' },
+  { pattern: /assignment operator := requires left-hand side to have bindable variables/, codes: ['rego_compile_error'], why: 'OPA: "cannot assign to number"' },
   { pattern: /could not parse string as number/, codes: ['eval_builtin_error'], why: 'OPA quotes strconv.ParseFloat' },
   { pattern: /(cannot be shadowed|shadows previous import)/, codes: ['rego_compile_error'], why: 'OPA: rego_compile_error' },
 ];
