@@ -13,6 +13,11 @@ import {
   renderEvalValues,
 } from '../../core/policy/query.js';
 import { toJson, type Json, type Value } from '../../core/policy/rego/value.js';
+import { PolicyEngine, type Decision } from '../../core/policy/decision.js';
+import { formatLoadError } from '../../core/policy/packs/loader.js';
+import { evaluateRequestDocument, renderDecision, REQUEST_ENDPOINTS } from '../../core/policy/request-eval.js';
+import type { Endpoint } from '../../core/providers/types.js';
+import { loadCommandPolicySet } from './list.js';
 
 export interface PolicyEvalExpression {
   value: Json;
@@ -20,9 +25,10 @@ export interface PolicyEvalExpression {
   location: { row: number; col: number };
 }
 
-/** OPA's result document: `result` is absent when the query is undefined. */
+/** OPA's result document: `result` is absent when the query is undefined. With --request: the decision. */
 export interface PolicyEvalResult {
   result?: { expressions: PolicyEvalExpression[]; bindings?: Record<string, Json> }[];
+  decision?: Decision;
 }
 
 export default class PolicyEval extends BaseCommand<typeof PolicyEval> {
@@ -47,7 +53,15 @@ Output formats:
 evaluation errors exit 2 with a coded, located message.
 
 ${REGO_VERSION_HELP}
-The query itself is always parsed as v1.`;
+The query itself is always parsed as v1.
+
+With --request FILE (or - for standard input) no query is given: the request is judged by the
+policy packs the proxy loads (built-in, global, this repository's .warden/policies, and any -d
+directory), and the decision is printed: verdict, violations, mutations and errors; --explain adds
+each policy's and rule's part. FILE is a partial policy input (docs/policy-input.md) or a provider
+request body as an SDK sends it ({"model", "messages", ...}; --endpoint when its shape is
+ambiguous). Detectors run on the prompt text as they would in the proxy. Exit code 1 when the
+verdict is deny.`;
 
   static override examples = [
     "<%= config.bin %> policy eval -d policies/ -i request.json 'data.warden.request.deny'",
@@ -55,10 +69,12 @@ The query itself is always parsed as v1.`;
     "<%= config.bin %> policy eval -d policy.rego -i input.json --fail 'data.example.allow == true'",
     "<%= config.bin %> policy eval -d policies/ -i input.json --format values 'x := data.example.deny[_]'",
     "<%= config.bin %> policy eval --format pretty '[1, 2, 3][i] > 1'",
+    '<%= config.bin %> policy eval --request req.json --explain',
+    "echo '{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}' | <%= config.bin %> policy eval --request -",
   ];
 
   static override args = {
-    query: Args.string({ description: "the Rego query, e.g. 'data.example.allow' or 'x := input.user; x != \"\"'", required: true }),
+    query: Args.string({ description: "the Rego query, e.g. 'data.example.allow' or 'x := input.user; x != \"\"' (not with --request)" }),
   };
 
   static override flags = {
@@ -80,6 +96,10 @@ The query itself is always parsed as v1.`;
     'fail-defined': Flags.boolean({ description: 'exit 1 when the result is defined (any row)', exclusive: ['fail'] }),
     'strict-builtin-errors': Flags.boolean({ description: 'make builtin errors (e.g. a bad regex) fail the query instead of being undefined' }),
     'v0-compatible': V0_COMPATIBLE_FLAG,
+    request: Flags.string({ description: 'judge this request document (a file, or - for standard input) with the loaded policy packs', exclusive: ['input'] }),
+    explain: Flags.boolean({ description: "with --request: show each policy's and rule's part in the decision", dependsOn: ['request'] }),
+    endpoint: Flags.string({ description: 'with --request: the endpoint a provider body was written for', options: [...REQUEST_ENDPOINTS], dependsOn: ['request'] }),
+    builtin: Flags.boolean({ description: 'with --request: load the built-in packs (--no-builtin leaves them out)', default: true, allowNo: true }),
   };
 
   /** Exact JSON text for --json (oclif's JSON.stringify would round big numbers and lose sets). */
@@ -87,6 +107,14 @@ The query itself is always parsed as v1.`;
 
   public override async run(): Promise<PolicyEvalResult> {
     const { flags, args } = this;
+    // oclif hands piped standard input to the first missing argument: with --request -, that is the document.
+    if (flags.request !== undefined) return this.judgeRequest(flags.request, flags.request === '-' ? args.query : undefined);
+    if (args.query === undefined) {
+      throw new WardenError('missing_query', 'give a query (or --request FILE to judge a request with the policy packs)', {
+        hint: "e.g. warden policy eval -d policies/ 'data.example.allow'",
+        exitCode: ExitCode.usage,
+      });
+    }
     const loaded = loadPolicyFiles(flags.data ?? [], { regoVersion: flags['v0-compatible'] ? 'v0' : 'auto' });
     let input: Value | undefined;
     if (flags.input !== undefined) {
@@ -126,6 +154,35 @@ The query itself is always parsed as v1.`;
         };
       }),
     };
+  }
+
+  private judgeRequest(file: string, piped: string | undefined): PolicyEvalResult {
+    const { flags } = this;
+    const name = file === '-' ? 'standard input' : file;
+    let text: string;
+    try {
+      text = piped ?? fs.readFileSync(file === '-' ? 0 : file, 'utf8');
+    } catch (e) {
+      throw new WardenError('path_not_found', `cannot read ${name}: ${(e as Error).message}`, { exitCode: ExitCode.usage });
+    }
+    let doc: unknown;
+    try {
+      doc = JSON.parse(text);
+    } catch (e) {
+      throw new WardenError('request_invalid', `${name} is not JSON: ${(e as Error).message}`, { exitCode: ExitCode.usage });
+    }
+    const set = loadCommandPolicySet(this.deps.paths.configDir, flags.data, flags.builtin);
+    for (const e of set.errors) this.note(`policy not loaded: ${formatLoadError(e)}`);
+    const engine = new PolicyEngine(set.policies, { clock: this.deps.clock });
+    const { decision } = evaluateRequestDocument(engine, doc, {
+      nowMs: this.deps.clock.now(),
+      explain: flags.explain,
+      ...(flags.endpoint ? { endpoint: flags.endpoint as Endpoint } : {}),
+    });
+    this.exactJson = JSON.stringify({ decision }, null, 2);
+    if (!this.jsonEnabled()) this.log(renderDecision(decision));
+    if (decision.verdict === 'deny') process.exitCode = ExitCode.violations;
+    return { decision };
   }
 
   protected override logJson(json: unknown): void {
