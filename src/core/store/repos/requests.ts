@@ -260,3 +260,25 @@ export async function todaySummary(db: Kysely<Database>, startOfDayMs: number): 
     price_unknown: Number(r.price_unknown ?? 0),
   };
 }
+
+/** A request as `warden policy replay` judges it again: its recorded verdict and policy input. */
+export interface RecordedPolicyInput {
+  id: string;
+  started_at: number;
+  policy_verdict: string | null;
+  policy_input: string | null;
+  endpoint: string | null;
+  request_body: string | null;
+}
+
+/** Requests since `since` (oldest first), at most `limit`; with the body only when stored (store_bodies). */
+export async function listRecordedPolicyInputs(db: Kysely<Database>, since: number, limit: number): Promise<RecordedPolicyInput[]> {
+  return db
+    .selectFrom('requests')
+    .select(['id', 'started_at', 'policy_verdict', 'policy_input', 'endpoint', 'request_body'])
+    .where('started_at', '>=', since)
+    .orderBy('started_at', 'asc')
+    .orderBy('id', 'asc')
+    .limit(limit)
+    .execute();
+}
