@@ -43,9 +43,13 @@ interface Watched {
   label: string;
 }
 
-const POLICY_FILE = /\.(ya?ml|rego)$/;
+const POLICY_FILE = /\.(ya?ml|rego)$/i;
 
-/** Names, sizes and mtimes of the policy files under the dirs: changes when any file does. */
+/**
+ * Names, inodes, sizes and mtimes of the policy files under the dirs: changes when any file does.
+ * Skips hidden entries as the loader does (editor swap and lock files must not trigger reloads).
+ * The inode catches a file replaced by rename within one mtime tick (timestamps are coarse).
+ */
 function signature(dirs: readonly PolicyDir[]): string {
   const parts: string[] = [];
   const visit = (dir: string, depth: number) => {
@@ -57,12 +61,13 @@ function signature(dirs: readonly PolicyDir[]): string {
       return;
     }
     for (const e of entries) {
+      if (e.name.startsWith('.')) continue;
       const full = path.join(dir, e.name);
       if (e.isDirectory() && depth < 4) visit(full, depth + 1);
       else if (POLICY_FILE.test(e.name)) {
         try {
           const st = fs.statSync(full);
-          parts.push(`${full}:${st.size}:${st.mtimeMs}`);
+          parts.push(`${full}:${st.ino}:${st.size}:${st.mtimeMs}`);
         } catch {
           // vanished between readdir and stat: the next poll sees it
         }
@@ -109,9 +114,11 @@ export class PolicyRuntime {
   }
 
   status(): PolicyStatus {
-    const errors: string[] = [];
-    for (const w of [this.global, ...this.repos.values()]) for (const e of w.holder.lastErrors) errors.push(formatLoadError(e));
-    return { loaded: this.global.holder.set.policies.length, repos: [...this.repos.keys()], errors };
+    // Every repository set also loads the built-in and global dirs: one bad global file is an
+    // error of each set, but one line for the reader.
+    const errors = new Set<string>();
+    for (const w of [this.global, ...this.repos.values()]) for (const e of w.holder.lastErrors) errors.add(formatLoadError(e));
+    return { loaded: this.global.holder.set.policies.length, repos: [...this.repos.keys()], errors: [...errors] };
   }
 
   /** Checks every set's files now; reloads those that changed. */

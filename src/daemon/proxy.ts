@@ -339,7 +339,9 @@ export class Proxy {
       const rejected = { ...base(), model, stream: stream ? 1 : 0 };
       if (judgement.denyMessage !== undefined) {
         sendError(res, id, family, 403, judgement.denyMessage, 'policy_denied', { 'x-should-retry': 'false' });
-        this.recordRejected(rejected, principal, 403, 'policy_denied', judgement.denyMessage, raw, t0, judgement);
+        // bodyChanged on a deny: the credentials in it were masked for storage.
+        const stored = judgement.bodyChanged && this.deps.storeBodies ? Buffer.from(JSON.stringify(body), 'utf8') : raw;
+        this.recordRejected(rejected, principal, 403, 'policy_denied', judgement.denyMessage, stored, t0, judgement);
         return;
       }
       if (judgement.routeTo !== undefined) {
@@ -381,8 +383,8 @@ export class Proxy {
         search,
       });
     } catch (e) {
-      if (!(e instanceof ProviderRequestError)) throw e;
       if (pass) gate?.release(pass);
+      if (!(e instanceof ProviderRequestError)) throw e;
       sendError(res, id, family, e.status, e.message, 'invalid_request');
       this.recordRejected({ ...base(), model, stream: stream ? 1 : 0 }, principal, e.status, 'invalid_request', e.message, raw, t0, judgement);
       return;

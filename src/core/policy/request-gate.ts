@@ -59,7 +59,7 @@ export interface Judgement {
   denyMessage?: string;
   /** One line per warning violation, for the x-warden-warning header. */
   warnings: string[];
-  /** True when a mutation rewrote the body: serialise it again before forwarding. */
+  /** True when a mutation rewrote the body: serialise it again before forwarding (or, denied, storing). */
   bodyChanged: boolean;
   /** A route mutation's model: the caller routes again to it. */
   routeTo?: string;
@@ -75,7 +75,8 @@ export interface Judgement {
 /** A request admitted by rate limits and budgets; hand it to finish() or release() exactly once. */
 export interface GatePass {
   principal: Principal;
-  sessionKey: string;
+  /** The `warden run` session whose spend the loop guard tracks; null outside a session. */
+  sessionId: string | null;
   startedAtMs: number;
   ticket?: RateLimitTicket;
   reservation?: Reservation;
@@ -116,6 +117,8 @@ class PromptCollector {
 }
 
 const MAX_HEADER_CHARS = 1024;
+const MASK_SECRETS: Extract<Mutation, { kind: 'redact' }> = { kind: 'redact', finding_kinds: ['secret'], types: [], policies: [] };
+const NO_SESSION: SessionActivity = Object.freeze({ requests: 0, spendUsd: 0, elapsedSeconds: 0, promptRepeats: 0 });
 const MAX_RISK_KEYS = 10_000;
 
 interface RiskCounters {
@@ -210,8 +213,9 @@ export class RequestGate {
     const estInputTokens = Math.ceil(prompt.length / 4);
     const requested = maxTokensOf(req.endpoint, req.body);
     const maxOutputTokens = requested ?? (req.endpoint === 'embeddings' || req.endpoint === 'messages.count_tokens' ? 0 : d.defaultMaxOutputTokens);
-    const sessionKey = p.sessionId ?? p.keyId;
-    const session = d.loopGuard.observe(sessionKey, prompt.last, req.nowMs);
+    // Only `warden run` sessions are counted: a plain key is shared by unrelated callers (CI jobs,
+    // scripts), and policy-input.md promises zeros outside a session.
+    const session = p.sessionId ? d.loopGuard.observe(p.sessionId, prompt.last, req.nowMs) : NO_SESSION;
     const engine = d.engineFor(p);
     const base: Judgement = {
       decision: null,
@@ -275,6 +279,11 @@ export class RequestGate {
 
     if (decision.verdict === 'deny') {
       out.denyMessage = denyMessage(decision);
+      // Never forwarded, but stored when store_bodies is on: a denied prompt keeps its text, never
+      // the credentials found in it (often the very reason for the deny).
+      if (report && report.secrets.length > 0) {
+        out.bodyChanged = this.redactBody(prompt, report, MASK_SECRETS, needs).length > 0;
+      }
       return out;
     }
     for (const v of decision.violations) if (v.enforcement === 'warning') out.warnings.push(headerText(`${v.policy}: ${v.message}`));
@@ -303,7 +312,7 @@ export class RequestGate {
   admit(req: GateRequest, j: Judgement): Admission {
     const d = this.deps;
     const p = req.principal;
-    const pass: GatePass = { principal: p, sessionKey: p.sessionId ?? p.keyId, startedAtMs: req.nowMs };
+    const pass: GatePass = { principal: p, sessionId: p.sessionId, startedAtMs: req.nowMs };
     if (d.limiter) {
       const r = d.limiter.check({ keyId: p.keyId, project: p.project, user: p.user, tool: req.tool }, j.estInputTokens + j.maxOutputTokens);
       if (!r.ok) return { ok: false, status: 429, code: 'rate_limit_exceeded', message: r.message, retryAfterSeconds: r.retryAfterSeconds, retryable: true };
@@ -330,7 +339,7 @@ export class RequestGate {
     }
     if (pass.ticket) d.limiter?.done(pass.ticket, tokens ?? undefined);
     d.spend?.add(pass.principal, costUsd, pass.startedAtMs);
-    d.loopGuard.addSpend(pass.sessionKey, costUsd);
+    if (pass.sessionId) d.loopGuard.addSpend(pass.sessionId, costUsd);
   }
 
   /** The request never reached the upstream: give back what admit took. */
