@@ -11,6 +11,7 @@ import { familyForEndpoint, matchEndpoint } from '../core/providers/index.js';
 import type { ResolvedProvider, Router } from '../core/providers/resolve.js';
 import type { ApiFamily, Endpoint, ModelEntry, NormalizedUsage, StreamTap, UpstreamRequest } from '../core/providers/types.js';
 import { priceRequest } from '../core/pricing/index.js';
+import { responseText } from '../core/providers/response-text.js';
 import type { PriceOverride } from '../core/config/schema.js';
 import { estimateUsage } from '../core/pricing/estimate.js';
 import type { RequestSettlement, BatchedWriter } from '../core/store/writer.js';
@@ -467,11 +468,11 @@ export class Proxy {
   ): void {
     const reported = tap?.usage() ?? null;
     if (reported) {
-      this.settle(ctx, { status, httpStatus, usage: reported, usageSource: 'reported', errorCode, errorMessage, responseBody, reportedModel: tap?.model() });
+      this.settle(ctx, { status, httpStatus, usage: reported, usageSource: 'reported', errorCode, errorMessage, responseBody, reportedModel: tap?.model(), output: () => tap?.outputText() ?? '' });
       return;
     }
     const usage = estimateUsage({ endpoint: ctx.endpoint, body: ctx.body, outputText: tap?.outputText() ?? '' });
-    this.settle(ctx, { status, httpStatus, usage, usageSource: 'estimated', errorCode, errorMessage, responseBody, reportedModel: tap?.model() });
+    this.settle(ctx, { status, httpStatus, usage, usageSource: 'estimated', errorCode, errorMessage, responseBody, reportedModel: tap?.model(), output: () => tap?.outputText() ?? '' });
   }
 
   settle(
@@ -485,6 +486,8 @@ export class Proxy {
       errorMessage?: string | null;
       responseBody?: string | null;
       reportedModel?: string;
+      /** The model's output text, read only when a response-phase policy applies. */
+      output?: () => string;
     },
   ): void {
     const now = performance.now();
@@ -537,6 +540,16 @@ export class Proxy {
       response_body: r.responseBody ?? null,
     };
     this.deps.writer.settle(ctx.id, s);
+    const responseDecision =
+      r.status === 'ok' && ctx.judgement?.input
+        ? this.deps.gate?.judgeResponse(ctx.principal, ctx.tool, ctx.judgement.input, {
+            status: r.httpStatus,
+            text: r.output?.() ?? '',
+            input_tokens: s.input_tokens,
+            output_tokens: s.output_tokens,
+            cost_usd: costUsd,
+          })
+        : null;
     if (ctx.pass) {
       const tokens = u ? (u.inputTokens ?? 0) + (u.outputTokens ?? 0) : null;
       this.deps.gate?.finish(ctx.pass, costUsd, tokens);
@@ -562,6 +575,7 @@ export class Proxy {
         cost_usd: costUsd,
         price_unknown: priceUnknown,
         ...policyAudit(ctx.judgement),
+        ...(responseDecision ? { response_policy: decisionAudit(responseDecision) } : {}),
       },
     });
     this.deps.onSettled?.({
@@ -839,16 +853,18 @@ class Exchange implements Dispatcher.DispatchHandler {
       const usage = tap.usage();
       this.settle(() =>
         usage
-          ? this.proxy.settle(ctx, { status: 'ok', httpStatus: this.status, usage, usageSource: 'reported', responseBody, reportedModel: tap.model() })
+          ? this.proxy.settle(ctx, { status: 'ok', httpStatus: this.status, usage, usageSource: 'reported', responseBody, reportedModel: tap.model(), output: () => tap.outputText() })
           : this.proxy.settleStreamCut(ctx, tap, 'ok', this.status, null, null, responseBody),
       );
       return;
     }
     let usage: NormalizedUsage | null = null;
     let reportedModel: string | undefined;
+    let output: (() => string) | undefined;
     if (full && ctx.endpoint !== 'messages.count_tokens') {
       try {
         const json = JSON.parse(full.toString('utf8')) as { model?: unknown };
+        output = () => responseText(ctx.endpoint, json);
         usage = ctx.provider.adapter.usageFromJson(ctx.endpoint, json);
         if (typeof json.model === 'string') reportedModel = json.model;
       } catch {
@@ -857,7 +873,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     }
     this.settle(() =>
       usage || ctx.endpoint === 'messages.count_tokens'
-        ? this.proxy.settle(ctx, { status: 'ok', httpStatus: this.status, usage, usageSource: usage ? 'reported' : 'none', responseBody, reportedModel })
+        ? this.proxy.settle(ctx, { status: 'ok', httpStatus: this.status, usage, usageSource: usage ? 'reported' : 'none', responseBody, reportedModel, output })
         : this.proxy.settleStreamCut(ctx, undefined, 'ok', this.status, null, null, responseBody),
     );
   }
@@ -946,6 +962,17 @@ interface SettleContext {
 function policyColumns(j: Judgement | undefined): { policy_verdict: string | null; risk_score: number | null; policy_input: string | null } {
   if (!j?.decision || !j.input) return { policy_verdict: null, risk_score: j?.riskScore ?? null, policy_input: null };
   return { policy_verdict: j.decision.verdict, risk_score: j.riskScore, policy_input: storedPolicyInput(j.input) };
+}
+
+/** A response-phase decision as the audit event records it. */
+function decisionAudit(d: Decision): Record<string, unknown> {
+  return {
+    verdict: d.verdict,
+    policies: d.policies.map((p) => `${p.name}@${p.version.slice(0, 12)}`),
+    violations: d.violations.map((v) => ({ policy: v.policy, version: v.version.slice(0, 12), enforcement: v.enforcement, severity: v.severity, message: v.message })),
+    errors: d.errors.map((e) => ({ policy: e.policy, code: e.code, message: e.message })),
+    duration_us: d.duration_us,
+  };
 }
 
 /** What the audit event records of a decision: verdicts, versions, reasons, mutations, timing; never prompt text or matched values. */

@@ -73,6 +73,20 @@ rules:
       session {{ session.id }}.
 `;
 
+// A response-phase Rego policy: judged on what the model answered, recorded in the audit event.
+const RESPONSE_POLICY = `# METADATA
+# custom:
+#   name: no-internal-codenames
+#   enforcement: warning
+#   scope: { projects: [gov-response] }
+package warden.response
+
+deny contains msg if {
+  contains(lower(input.response.text), "project bluebird")
+  msg := sprintf("the answer mentions an internal codename (%d output tokens)", [input.response.output_tokens])
+}
+`;
+
 let fake: FakeUpstream;
 let warden: Warden;
 let policyDir: string;
@@ -81,7 +95,7 @@ beforeAll(async () => {
   fake = await startFakeUpstream();
   const d = await startGovernedWarden(fake, {
     configYaml: 'policy:\n  reload_interval: 200ms\n',
-    policies: { 'redact-pii.yaml': REDACT_POLICY, 'cost-controls.yaml': COST_POLICY, 'agent-loop.yaml': LOOP_POLICY },
+    policies: { 'redact-pii.yaml': REDACT_POLICY, 'cost-controls.yaml': COST_POLICY, 'agent-loop.yaml': LOOP_POLICY, 'no-codenames.rego': RESPONSE_POLICY },
   });
   warden = d.warden;
   policyDir = d.policyDir;
@@ -314,6 +328,42 @@ describe('cap_max_tokens and route mutations', () => {
     const { key } = await createKey(warden, 'gov-other');
     await openaiFor(key).chat.completions.create({ model: 'gpt-4o', max_tokens: 4000, messages: [{ role: 'user', content: `mail ${EMAIL_A}` }] });
     expect(fake.requests.at(-1)!.body).toMatchObject({ model: 'gpt-4o', max_tokens: 4000, messages: [{ role: 'user', content: `mail ${EMAIL_A}` }] });
+  });
+});
+
+describe('response-phase policies (package warden.response)', () => {
+  it('judge the answer, streamed or not, and record the verdict in the request audit event', async () => {
+    const { key } = await createKey(warden, 'gov-response');
+    fake.setBehavior({ replyText: 'Sure: Project Bluebird ships next week.', usage: { inputTokens: 10, outputTokens: 7 } });
+    const { response } = await openaiFor(key).chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'status?' }] }).withResponse();
+    const id = response.headers.get('x-warden-request-id')!;
+    await settledRow(warden.home, id);
+    const audit = auditOfType(warden.home, 'request').find((e) => e.subject === id)!;
+    const rp = audit.data.response_policy as { verdict: string; violations: { policy: string; message: string }[] };
+    expect(rp.verdict).toBe('warn');
+    expect(rp.violations[0]).toMatchObject({ policy: 'no-internal-codenames', message: 'the answer mentions an internal codename (7 output tokens)' });
+
+    const stream = await openaiFor(key).chat.completions.create({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'again?' }] }).withResponse();
+    for await (const _ of stream.data) {
+      // drain
+    }
+    const sid = stream.response.headers.get('x-warden-request-id')!;
+    await settledRow(warden.home, sid);
+    const saudit = auditOfType(warden.home, 'request').find((e) => e.subject === sid)!;
+    expect((saudit.data.response_policy as { verdict: string }).verdict).toBe('warn');
+
+    // An answer without the codename passes; another project's requests are not judged at all.
+    fake.setBehavior({ replyText: 'All good.', usage: { inputTokens: 10, outputTokens: 3 } });
+    const ok = await openaiFor(key).chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'status?' }] }).withResponse();
+    const okId = ok.response.headers.get('x-warden-request-id')!;
+    await settledRow(warden.home, okId);
+    expect((auditOfType(warden.home, 'request').find((e) => e.subject === okId)!.data.response_policy as { verdict: string }).verdict).toBe('allow');
+    const other = await createKey(warden, 'gov-other-response');
+    const o = await openaiFor(other.key).chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'status?' }] }).withResponse();
+    const oId = o.response.headers.get('x-warden-request-id')!;
+    await settledRow(warden.home, oId);
+    expect(auditOfType(warden.home, 'request').find((e) => e.subject === oId)!.data.response_policy).toBeUndefined();
+    fake.setBehavior({});
   });
 });
 

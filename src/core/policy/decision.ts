@@ -787,6 +787,16 @@ export class PolicyEngine {
     return out;
   }
 
+  /** Whether any enabled policy of `phase` covers `principal` (a cheap check before building an input). */
+  hasPolicies(phase: PolicyPhase, principal?: ScopeSubject): boolean {
+    for (const a of this.active) {
+      if (a.policy.meta.phase !== phase) continue;
+      if (principal && a.inScope && !a.inScope(principal)) continue;
+      return true;
+    }
+    return false;
+  }
+
   /** One decision for `input`. Never throws for a policy that breaks: see Decision.errors. */
   evaluate(input: PolicyInput, opts: EvaluateOptions = {}): Decision {
     const started = this.clock.monotonic();

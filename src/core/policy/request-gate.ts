@@ -319,7 +319,8 @@ export class RequestGate {
       pass.ticket = r.ticket;
     }
     if (d.ledger) {
-      const worst = d.price(req.model, req.providerType, j.estInputTokens, j.maxOutputTokens, req.nowMs) ?? 0;
+      // Counting tokens is free: nothing to reserve.
+      const worst = req.endpoint === 'messages.count_tokens' ? 0 : (d.price(req.model, req.providerType, j.estInputTokens, j.maxOutputTokens, req.nowMs) ?? 0);
       const r = d.ledger.reserve(p, worst);
       if (!r.ok) {
         if (pass.ticket) d.limiter?.done(pass.ticket, 0);
@@ -328,6 +329,20 @@ export class RequestGate {
       pass.reservation = r.reservation;
     }
     return { ok: true, pass };
+  }
+
+  /**
+   * Response-phase policies (`package warden.response`, phase response) on what the model answered.
+   * The response has already reached the client, so their verdict is recorded, not enforced.
+   * Null when no response policy applies (nothing is built then).
+   */
+  judgeResponse(principal: Principal, tool: string, requestInput: PolicyInput | null, response: NonNullable<PolicyInput['response']>): Decision | null {
+    const engine = this.deps.engineFor(principal);
+    if (!engine || !requestInput) return null;
+    const subject = { key: principal.keyId, project: principal.project, user: principal.user, team: principal.team, tool };
+    if (!engine.hasPolicies('response', subject)) return null;
+    const input: PolicyInput = { ...requestInput, phase: 'response', response };
+    return engine.evaluate(input, { phase: 'response' });
   }
 
   /** The request ended: settle the reservation at its actual cost and return its tokens to the limiter. */
