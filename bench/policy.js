@@ -5,6 +5,8 @@
 //   input      buildPolicyInput() from the detector report (what the proxy does per request)
 //   total      requiredDetectors() → runDetectors() → buildPolicyInput() → evaluate(): the whole
 //              per-request cost of issue #5's target (detectors + policy evaluation)
+//   gate       RequestGate.judge() on a chat request body, exactly as the proxy calls it: prompt
+//              walk, detectors, risk score, session counters, input, evaluation, mutations
 // and a prompt carrying a secret (the deny path). Prints a table and writes
 // bench/results/policy.json with PASS/FAIL against issue #5's targets.
 //
@@ -32,6 +34,8 @@ const { loadPolicySet, builtinPolicyDir } = await import(pathToFileURL(path.join
 const detectFile = path.join(dist, 'detect/index.js');
 const detect = fs.existsSync(detectFile) ? await import(pathToFileURL(detectFile).href) : undefined;
 
+const { RequestGate } = await import(pathToFileURL(path.join(dist, 'policy/request-gate.js')).href);
+const { LoopGuard } = await import(pathToFileURL(path.join(dist, 'session/loop-guard.js')).href);
 const QUICK = process.env.BENCH_QUICK === '1';
 // Issue #5: detectors + policy evaluation p50 ≤ 100 µs and p99 ≤ 1 ms at 2 KB, ≤ 3 ms at 100 KB.
 const TARGETS = { total_2kb_us_p50: 100, total_2kb_us_p99: 1000, total_100kb_ms_p50: 3 };
@@ -120,6 +124,22 @@ function perRequest(text) {
   return engine.evaluate(inputFor(text, report, needs));
 }
 
+const gate = new RequestGate({
+  engineFor: () => engine,
+  loopGuard: new LoopGuard(),
+  price: () => 0.0012,
+  maxScanChars: MAX_SCAN_CHARS,
+  defaultMaxOutputTokens: 4096,
+  tz: 'UTC',
+});
+const gatePrincipal = { keyId: 'key_bench', keyName: 'bench', project: 'bench', user: 'alice', team: 'core', sessionId: 'ses_bench', repo: null, branch: null, expiresAt: null };
+
+/** What the proxy runs per request: judge() on a freshly parsed body (judge may rewrite it). */
+function judge(text) {
+  const body = { model: 'gpt-4o-mini', max_tokens: 1024, messages: [{ role: 'system', content: 'You are a careful reviewer.' }, { role: 'user', content: text }] };
+  return gate.judge({ endpoint: 'chat.completions', providerName: 'openai', providerType: 'openai', model: 'gpt-4o-mini', stream: false, body, principal: gatePrincipal, tool: 'openai-node', userAgent: 'OpenAI/JS 6.0.0', nowMs });
+}
+
 // ---------------------------------------------------------------------------------------------
 // Runs
 
@@ -144,6 +164,7 @@ for (const c of cases) {
     input: sample(() => inputFor(c.text, report, needs), c.iters, c.warm),
     detectors: detect ? sample(() => detectorsFor(c.text, needs), c.iters, c.warm) : null,
     total: sample(() => perRequest(c.text), c.iters, c.warm),
+    gate: sample(() => judge(c.text), c.iters, c.warm),
   };
 }
 const denied = perRequest(secretText);
@@ -152,8 +173,8 @@ const denyPath = sample(() => perRequest(secretText), QUICK ? 2_000 : 20_000, QU
 // ---------------------------------------------------------------------------------------------
 // Report
 
-const k2 = results['2 KB'].total;
-const k100 = results['100 KB'].total;
+const k2 = results['2 KB'].gate;
+const k100 = results['100 KB'].gate;
 const targets = {
   total_2kb_us_p50: { target: TARGETS.total_2kb_us_p50, value: r1(k2.p50), pass: k2.p50 <= TARGETS.total_2kb_us_p50 },
   total_2kb_us_p99: { target: TARGETS.total_2kb_us_p99, value: r1(k2.p99), pass: k2.p99 <= TARGETS.total_2kb_us_p99 },
@@ -162,7 +183,7 @@ const targets = {
 
 const rows = [];
 for (const [size, r] of Object.entries(results)) {
-  for (const part of ['policies', 'input', 'detectors', 'total']) {
+  for (const part of ['policies', 'input', 'detectors', 'total', 'gate']) {
     const s = r[part];
     if (s) rows.push([size, part, r1(s.p50), r1(s.p99), s.n]);
   }

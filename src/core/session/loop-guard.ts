@@ -33,11 +33,28 @@ export interface LoopGuardOptions {
   turnsPerSession?: number;
 }
 
-/** FNV-1a over UTF-16 code units: fast, allocation-free; a collision only overcounts a repeat. */
+/** Characters hashed from each end of a long turn: the guard looks for repeats, not a digest. */
+const HASH_EDGE = 4096;
+
+/**
+ * FNV-1a over UTF-16 code units, of the whole text up to 8 KB and of its first and last 4 KB (plus
+ * its length) beyond: bounded work per request whatever the prompt size. A collision only
+ * overcounts a repeat.
+ */
 export function turnHash(text: string): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
+  const n = text.length;
+  const mix = (from: number, to: number): void => {
+    for (let i = from; i < to; i++) {
+      h ^= text.charCodeAt(i);
+      h = Math.imul(h, 0x01000193);
+    }
+  };
+  if (n <= 2 * HASH_EDGE) mix(0, n);
+  else {
+    mix(0, HASH_EDGE);
+    mix(n - HASH_EDGE, n);
+    h ^= n;
     h = Math.imul(h, 0x01000193);
   }
   return h >>> 0;

@@ -53,3 +53,13 @@ describe('LoopGuard', () => {
     expect(turnHash('hello')).not.toBe(turnHash('hellp'));
   });
 });
+
+describe('turnHash on long turns', () => {
+  it('tells apart long texts that differ at either end or in length, and hashes equal ones equally', () => {
+    const mid = 'x'.repeat(20_000);
+    expect(turnHash(`a${mid}`)).toBe(turnHash(`a${mid}`));
+    expect(turnHash(`a${mid}`)).not.toBe(turnHash(`b${mid}`));
+    expect(turnHash(`${mid}a`)).not.toBe(turnHash(`${mid}b`));
+    expect(turnHash(mid)).not.toBe(turnHash(`${mid}x`));
+  });
+});
