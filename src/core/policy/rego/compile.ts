@@ -389,32 +389,39 @@ function plainVars(t: Term, out: VarTerm[]): void {
 
 /** Calls `fn` on every var term of `t`, inside closures too. */
 function forEachVarTerm(t: Term, fn: (v: VarTerm) => void): void {
+  visitVarTerms(t, fn, true);
+}
+
+/** Var terms of `t`, into comprehension closures when `deep` (call operators are not terms here). */
+function visitVarTerms(t: Term, fn: (v: VarTerm) => void, deep: boolean): void {
   switch (t.type) {
     case 'var':
       fn(t);
       return;
     case 'ref':
-      t.terms.forEach((x) => forEachVarTerm(x, fn));
+      t.terms.forEach((x) => visitVarTerms(x, fn, deep));
       return;
     case 'array':
     case 'set':
-      t.items.forEach((x) => forEachVarTerm(x, fn));
+      t.items.forEach((x) => visitVarTerms(x, fn, deep));
       return;
     case 'object':
       t.items.forEach(([k, v]) => {
-        forEachVarTerm(k, fn);
-        forEachVarTerm(v, fn);
+        visitVarTerms(k, fn, deep);
+        visitVarTerms(v, fn, deep);
       });
       return;
     case 'call':
-      t.args.forEach((x) => forEachVarTerm(x, fn));
+      t.args.forEach((x) => visitVarTerms(x, fn, deep));
       return;
     case 'arraycompr':
     case 'setcompr':
+      if (!deep) return;
       forEachVarTerm(t.term, fn);
       t.body.forEach((e) => forEachExprVarTerm(e, fn));
       return;
     case 'objectcompr':
+      if (!deep) return;
       forEachVarTerm(t.key, fn);
       forEachVarTerm(t.value, fn);
       t.body.forEach((e) => forEachExprVarTerm(e, fn));
@@ -1356,29 +1363,7 @@ class Safety {
 
 /** Calls `fn` on the var terms of `t` outside closures (call operators excluded). */
 function forEachVarTermShallow(t: Term, fn: (v: VarTerm) => void): void {
-  switch (t.type) {
-    case 'var':
-      fn(t);
-      return;
-    case 'ref':
-      t.terms.forEach((x) => forEachVarTermShallow(x, fn));
-      return;
-    case 'array':
-    case 'set':
-      t.items.forEach((x) => forEachVarTermShallow(x, fn));
-      return;
-    case 'object':
-      t.items.forEach(([k, v]) => {
-        forEachVarTermShallow(k, fn);
-        forEachVarTermShallow(v, fn);
-      });
-      return;
-    case 'call':
-      t.args.forEach((x) => forEachVarTermShallow(x, fn));
-      return;
-    default:
-      return;
-  }
+  visitVarTerms(t, fn, false);
 }
 
 // ---------------------------------------------------------------------------------------------
