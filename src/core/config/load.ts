@@ -2,7 +2,7 @@
 // file:line:col on every error, and routing a model name to a provider through the merged routes.
 import nodeFs from 'node:fs';
 import path from 'node:path';
-import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
+import { LineCounter, isAlias, isMap, isScalar, isSeq, parseAllDocuments, parseDocument, type Document, type Node } from 'yaml';
 import type { z, core as zcore } from 'zod';
 import { WardenError, type ErrorLocation } from '../errors.js';
 import {
@@ -109,9 +109,56 @@ export interface YamlSchemaOptions<T> {
  * first error in file order is the message, the next few are the hint.
  */
 export function parseYamlWithSchema<T>(text: string, file: string, schema: z.ZodType<T>, opts: YamlSchemaOptions<T>): T {
-  const code = opts.code;
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  return validateYamlDocument(doc, lineCounter, file, schema, opts);
+}
+
+/** One document of a YAML stream, validated: its value, or the error that rejected it. */
+export interface YamlStreamDocument<T> {
+  value?: T;
+  error?: WardenError;
+  /** For locating later problems (locate()) in this document. */
+  doc: Document;
+  lineCounter: LineCounter;
+}
+
+/**
+ * parseYamlWithSchema for a stream of `---`-separated documents (ast-grep rule files): each
+ * document is validated on its own, so one bad document does not hide the others. Empty documents
+ * are dropped. Line numbers are those of the whole file.
+ */
+export function parseYamlDocumentsWithSchema<T>(
+  text: string,
+  file: string,
+  schema: z.ZodType<T>,
+  opts: YamlSchemaOptions<T>,
+): YamlStreamDocument<T>[] {
+  const lineCounter = new LineCounter();
+  const parsed = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const docs: Document[] = Array.isArray(parsed) ? parsed : [];
+  const out: YamlStreamDocument<T>[] = [];
+  for (const doc of docs) {
+    if (doc.errors.length === 0 && (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null))) continue;
+    try {
+      out.push({ value: validateYamlDocument(doc, lineCounter, file, schema, opts), doc, lineCounter });
+    } catch (e) {
+      if (!(e instanceof WardenError)) throw e;
+      out.push({ error: e, doc, lineCounter });
+    }
+  }
+  return out;
+}
+
+/** Validates one parsed document (see parseYamlWithSchema); throws WardenError `opts.code`. */
+export function validateYamlDocument<T>(
+  doc: Document,
+  lineCounter: LineCounter,
+  file: string,
+  schema: z.ZodType<T>,
+  opts: YamlSchemaOptions<T>,
+): T {
+  const code = opts.code;
   if (doc.errors.length > 0) {
     const err = doc.errors[0];
     const pos = lineCounter.linePos(err.pos[0]);

@@ -9,6 +9,7 @@ import * as m0001 from './migrations/0001-initial.js';
 import * as m0002 from './migrations/0002-budgets.js';
 import * as m0003 from './migrations/0003-policy-versions.js';
 import * as m0004 from './migrations/0004-request-policy.js';
+import * as m0005 from './migrations/0005-scan-runs.js';
 
 /** Numbered, append-only. Add a line per new migration file; never edit a landed one. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -16,6 +17,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0002-budgets': m0002,
   '0003-policy-versions': m0003,
   '0004-request-policy': m0004,
+  '0005-scan-runs': m0005,
 };
 
 class StaticMigrations implements MigrationProvider {

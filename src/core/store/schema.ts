@@ -155,6 +155,22 @@ export interface PolicyVersionsTable {
   actor: string;
 }
 
+/** One row per `warden scan` run. */
+export interface ScanRunsTable {
+  id: string;
+  started_at: number;
+  /** Absolute path of the scan root. */
+  root: string;
+  /** Files analysed. */
+  files: number;
+  duration_ms: number;
+  /** JSON object: severity → count of unsuppressed findings. */
+  by_severity: string;
+  /** JSON object: rule id → count of unsuppressed findings. */
+  by_rule: string;
+  exit_code: number;
+}
+
 export interface Database {
   requests: RequestsTable;
   virtual_keys: VirtualKeysTable;
@@ -165,6 +181,7 @@ export interface Database {
   budgets: BudgetsTable;
   budget_alerts: BudgetAlertsTable;
   policy_versions: PolicyVersionsTable;
+  scan_runs: ScanRunsTable;
 }
 
 /** A never-used generated marker keeps kysely's Generated import meaningful for future tables. */
