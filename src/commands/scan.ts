@@ -47,8 +47,9 @@ export type ScanResult = ScanJson & {
 export default class Scan extends BaseCommand<typeof Scan> {
   static override summary = 'Scan a repository for LLM-security, security, secret and complexity findings.';
 
-  static override description = `Scans PATH… (default: the repository you are in) with the built-in rule packs (llm, security,
-secrets, complexity; pick with --pack, --pack none for none), the repository's .warden/rules/, and any
+  static override description = `Scans PATH… (default: the current directory; paths in the report are relative to the
+repository root) with the built-in rule packs (llm, security, secrets, complexity; pick with --pack,
+--pack none for none), the repository's .warden/rules/, and any
 --rules file or directory (ast-grep YAML rules, or semgrep rule files: the mappable subset is
 translated; the rest runs through a semgrep binary when one is on PATH).
 
@@ -74,6 +75,9 @@ at or above it, 2 a usage or rule error.`;
 
   static override strict = false;
 
+  /** A worker was given up on mid-analysis; its thread may keep the process alive (see run()). */
+  private abandonedWorker = false;
+
   static override flags = {
     rules: Flags.string({ description: 'ast-grep or semgrep rule file or directory; repeatable', multiple: true, multipleNonGreedy: true }),
     pack: Flags.string({ description: 'built-in pack to run (llm, security, secrets, complexity, or none); repeatable; default all', multiple: true, multipleNonGreedy: true }),
@@ -96,11 +100,12 @@ at or above it, 2 a usage or rule error.`;
       throw new WardenError('usage', `--max-file-size: expected a size like 512KB or 2MB, got ${JSON.stringify(flags['max-file-size'])}`, { exitCode: ExitCode.usage });
     }
     const cwd = process.cwd();
-    const targets = this.rest.map((p) => path.resolve(cwd, p));
+    // Like grep and semgrep, no PATH means the current directory; paths are reported from the repository root.
+    const targets = (this.rest.length > 0 ? this.rest : ['.']).map((p) => path.resolve(cwd, p));
     for (const t of targets) {
       if (!fs.existsSync(t)) throw new WardenError('path_not_found', `no such file or directory: ${path.relative(cwd, t) || t}`, { exitCode: ExitCode.usage });
     }
-    const root = scanRoot(cwd, targets);
+    const root = scanRoot(targets);
     const failOn = flags['fail-on'] as FailOn;
     const jobs = flags.jobs ?? Math.min(8, Math.max(1, os.availableParallelism()));
     const startedAt = this.deps.clock.now();
@@ -126,6 +131,9 @@ at or above it, 2 a usage or rule error.`;
         clock: this.deps.clock,
         onProgress: progress?.update,
         onNote: (m) => this.note(m),
+        onWorkerAbandoned: () => {
+          this.abandonedWorker = true;
+        },
       });
     } finally {
       progress?.clear();
@@ -152,6 +160,14 @@ at or above it, 2 a usage or rule error.`;
       json.untranslated = result.untranslated.map((u) => ({ id: u.id, file: u.file, constructs: u.constructs, reason: u.reason, delegated: result.delegated > 0 }));
     }
     return json;
+  }
+
+  protected override async finally(err: Error | undefined): Promise<unknown> {
+    const r = await super.finally(err);
+    // A worker abandoned inside a native call keeps its thread until that call returns, which for
+    // the pathological input that got it abandoned can take minutes; the output is written by now.
+    if (this.abandonedWorker) process.exit(process.exitCode ?? 0);
+    return r;
   }
 
   /** The run's row and `scan.completed` audit event; a store that cannot be written is a warning, not a failure. */
@@ -181,8 +197,7 @@ at or above it, 2 a usage or rule error.`;
 }
 
 /** The root paths are reported against: the repository around the targets, else their common directory. */
-function scanRoot(cwd: string, targets: readonly string[]): string {
-  if (targets.length === 0) return findRepoRoot(cwd) ?? cwd;
+function scanRoot(targets: readonly string[]): string {
   const dirs = targets.map((t) => (fs.statSync(t).isDirectory() ? t : path.dirname(t)));
   const repo = findRepoRoot(dirs[0]);
   if (repo && targets.every((t) => t === repo || t.startsWith(repo + path.sep))) return repo;

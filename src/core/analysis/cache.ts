@@ -2,6 +2,11 @@
 // path, content SHA-256), in a SQLite file of its own in the data dir (a cache, not the store: it
 // can be deleted at any time and is never migrated). Bounded by entry count; least recently used
 // entries go first. A cache that cannot be opened or read is rebuilt, never an error for the scan.
+//
+// A second table remembers, per scanned tree, each file's stat signature (size, mtime, ctime,
+// inode) and the result key its content hashed to, so an unchanged file is answered without being
+// read or hashed, like git's index. A file modified within the last two seconds is not remembered
+// that way (its timestamp could hide a second change in the same tick).
 import { createHash } from 'node:crypto';
 import nodeFs from 'node:fs';
 import path from 'node:path';
@@ -11,7 +16,7 @@ import type { Finding } from './types.js';
 export const DEFAULT_CACHE_ENTRIES = 200_000;
 /** One file's cached result larger than this (JSON) is not cached: rescanning it is cheaper than the I/O. */
 const MAX_VALUE_BYTES = 1024 * 1024;
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 export interface CachedResult {
   findings: Finding[];
@@ -21,12 +26,26 @@ export interface CachedResult {
   text: boolean;
 }
 
+export interface TreeEntry {
+  /** The file's stat signature when its result was recorded. */
+  sig: string;
+  /** The result's key (content hash based). */
+  key: string;
+  value: CachedResult;
+}
+
 export interface ResultCache {
   get(key: string): CachedResult | undefined;
   put(key: string, value: CachedResult): void;
   /** Parsed rule files (see rules.ts RuleFileCache), kept in the same file. */
   getValue(key: string): unknown;
   putValue(key: string, value: unknown): void;
+  /** What the last scans of the tree `scope` recorded, by path: one query for the whole tree. */
+  loadTree(scope: string): Map<string, TreeEntry>;
+  /** Records that `path` in tree `scope`, with stat signature `sig`, has the result under `key`. */
+  noteTree(scope: string, path: string, sig: string, key: string): void;
+  /** Marks a tree entry (and its result) as used, for least-recently-used pruning. */
+  touchTree(scope: string, path: string, key: string): void;
   /** Writes pending entries and use times, prunes to the bound, closes the file. */
   close(): void;
   /** Lookups answered from the cache so far. */
@@ -63,10 +82,15 @@ function openDb(file: string): SQLite.Database {
   if (version !== SCHEMA_VERSION) {
     db.exec('DROP TABLE IF EXISTS results');
     db.exec('DROP TABLE IF EXISTS rule_files');
+    db.exec('DROP TABLE IF EXISTS tree_files');
     db.exec('CREATE TABLE results (key TEXT PRIMARY KEY, value TEXT NOT NULL, used_at INTEGER NOT NULL) WITHOUT ROWID');
     db.exec('CREATE INDEX results_used_at ON results (used_at)');
     // Parsed rule files: few, small, and worth keeping; pruned by the same bound.
     db.exec('CREATE TABLE rule_files (key TEXT PRIMARY KEY, value TEXT NOT NULL, used_at INTEGER NOT NULL) WITHOUT ROWID');
+    db.exec(
+      'CREATE TABLE tree_files (scope TEXT NOT NULL, path TEXT NOT NULL, sig TEXT NOT NULL, key TEXT NOT NULL, used_at INTEGER NOT NULL, PRIMARY KEY (scope, path)) WITHOUT ROWID',
+    );
+    db.exec('CREATE INDEX tree_files_used_at ON tree_files (used_at)');
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }
   return db;
@@ -91,6 +115,8 @@ export function openResultCache(file: string, opts: OpenCacheOptions): ResultCac
   const maxEntries = opts.maxEntries ?? DEFAULT_CACHE_ENTRIES;
   const pending = new Map<string, string>();
   const pendingValues = new Map<string, string>();
+  const pendingTree = new Map<string, [string, string, string, string]>();
+  const touchedTree: [string, string][] = [];
   const used: string[] = [];
   let hits = 0;
   const select = db?.prepare<[string], { value: string }>('SELECT value FROM results WHERE key = ?');
@@ -134,9 +160,41 @@ export function openResultCache(file: string, opts: OpenCacheOptions): ResultCac
       const json = JSON.stringify(value);
       if (json.length <= 16 * MAX_VALUE_BYTES) pendingValues.set(key, json);
     },
+    loadTree(scope) {
+      const out = new Map<string, TreeEntry>();
+      if (!db) return out;
+      try {
+        const rows = db
+          .prepare<[string], { path: string; sig: string; key: string; value: string }>(
+            'SELECT t.path, t.sig, t.key, r.value FROM tree_files t JOIN results r ON r.key = t.key WHERE t.scope = ?',
+          )
+          .all(scope);
+        for (const r of rows) {
+          let parsed: CachedResult | undefined;
+          out.set(r.path, {
+            sig: r.sig,
+            key: r.key,
+            get value() {
+              return (parsed ??= JSON.parse(r.value) as CachedResult);
+            },
+          });
+        }
+      } catch {
+        /* an unreadable tree table only means reading the files */
+      }
+      return out;
+    },
+    noteTree(scope, path, sig, key) {
+      pendingTree.set(`${scope}\0${path}`, [scope, path, sig, key]);
+    },
+    touchTree(scope, path, key) {
+      hits++;
+      touchedTree.push([scope, path]);
+      used.push(key);
+    },
     close() {
       if (!db) return;
-      if (pending.size === 0 && pendingValues.size === 0 && used.length === 0) {
+      if (pending.size === 0 && pendingValues.size === 0 && used.length === 0 && pendingTree.size === 0) {
         db.close();
         db = undefined;
         return;
@@ -148,6 +206,10 @@ export function openResultCache(file: string, opts: OpenCacheOptions): ResultCac
         const insert = conn.prepare<[string, string, number]>('INSERT OR REPLACE INTO results (key, value, used_at) VALUES (?, ?, ?)');
         const touch = conn.prepare<[number, string]>('UPDATE results SET used_at = ? WHERE key = ?');
         const insertValue = conn.prepare<[string, string, number]>('INSERT OR REPLACE INTO rule_files (key, value, used_at) VALUES (?, ?, ?)');
+        const insertTree = conn.prepare<[string, string, string, string, number]>(
+          'INSERT OR REPLACE INTO tree_files (scope, path, sig, key, used_at) VALUES (?, ?, ?, ?, ?)',
+        );
+        const touchTree = conn.prepare<[number, string, string]>('UPDATE tree_files SET used_at = ? WHERE scope = ? AND path = ?');
         conn
           .transaction(() => {
             for (const [k, v] of pending) insert.run(k, v, now);
@@ -155,11 +217,18 @@ export function openResultCache(file: string, opts: OpenCacheOptions): ResultCac
             // Rule files come and go with rule edits; a few hundred entries cover any working set.
             conn.prepare('DELETE FROM rule_files WHERE key NOT IN (SELECT key FROM rule_files ORDER BY used_at DESC LIMIT 2000)').run();
             for (const k of used) touch.run(now, k);
-            const count = (conn.prepare('SELECT count(*) AS n FROM results').get() as { n: number }).n;
-            if (count > maxEntries) {
-              conn
-                .prepare<[number]>('DELETE FROM results WHERE key IN (SELECT key FROM results ORDER BY used_at ASC LIMIT ?)')
-                .run(count - maxEntries);
+            for (const [scope, path, sig, key] of pendingTree.values()) insertTree.run(scope, path, sig, key, now);
+            for (const [scope, path] of touchedTree) touchTree.run(now, scope, path);
+            const prune: [string, string][] = [
+              ['results', 'key'],
+              ['tree_files', '(scope, path)'],
+            ];
+            for (const [table, pk] of prune) {
+              const count = (conn.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+              if (count > maxEntries) {
+                const cols = pk.replace(/[()]/g, '');
+                conn.prepare<[number]>(`DELETE FROM ${table} WHERE ${pk} IN (SELECT ${cols} FROM ${table} ORDER BY used_at ASC LIMIT ?)`).run(count - maxEntries);
+              }
             }
           })
           .immediate();

@@ -1,8 +1,9 @@
-// The scan engine for one file: picks the rules that apply (language family, files/ignores globs, a
-// word pre-filter), parses once with @ast-grep/napi, runs each rule, adds the complexity and secrets
-// packs, and turns matches into Findings (1-based positions, bounded snippets, fingerprints,
-// metavariables substituted into message and fix, inline suppressions). Synchronous and
-// self-contained, so it runs the same in a worker thread and in-process.
+// The scan engine: for each file, picks the rules that apply (language family, files/ignores globs,
+// a pre-filter on the literals the rule needs), parses with @ast-grep/napi, runs the rules, adds the
+// complexity and secrets packs, and turns matches into Findings (1-based positions, bounded
+// snippets, fingerprints, metavariables substituted into message and fix, inline suppressions).
+// analyseText does one file synchronously; analyseBatch does many with a combined pre-pass in
+// napi's Rust threads (see there) and gives the same results.
 import nodeFs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -67,6 +68,8 @@ interface Prepared<R extends LoadedRule> {
 }
 
 interface PreparedAst extends Prepared<AstGrepLoadedRule> {
+  /** Position in the prepared set (names its utils in combined matchers). */
+  index: number;
   /** What the file must contain for the rule to match anywhere in it. */
   requirement: Requirement;
   /** What a node's own text must contain for the rule to match that node. */
@@ -86,8 +89,12 @@ const prepared = new WeakMap<readonly LoadedRule[], PreparedSet>();
 
 function globTest(globs: readonly string[] | undefined): PathTest | undefined {
   if (!globs || globs.length === 0) return undefined;
-  // ast-grep matches globs against the path from the project root; a slash-less glob also matches a base name.
-  return picomatch([...globs], { dot: true, basename: true });
+  // ast-grep matches globs against the path from the project root; a slash-less glob also matches
+  // a base name at any depth (picomatch's own basename option mishandles globs with slashes).
+  return picomatch(
+    globs.map((g) => (g.includes('/') ? g.replace(/^\.\//, '') : `**/${g}`)),
+    { dot: true },
+  );
 }
 
 function prepare(rules: readonly LoadedRule[]): PreparedSet {
@@ -100,12 +107,12 @@ function prepare(rules: readonly LoadedRule[]): PreparedSet {
       set.ast.push({
         rule,
         ...base,
+        index: set.ast.length,
         requirement: configRequirement(rule.config),
         nodeRequirement: nodeRequirement(rule.config.rule, rule.config.utils),
         incompatible: new Set(),
       });
-    }
-    else if (rule.engine === 'secrets') set.secrets.push({ rule, ...base });
+    } else if (rule.engine === 'secrets') set.secrets.push({ rule, ...base });
     else set.complexity = { rule, ...base };
   }
   prepared.set(rules, set);
@@ -391,7 +398,7 @@ const rootKinds = new Map<string, string>();
 function combinedFor(set: PreparedSet, lang: LanguageEntry, rules: readonly PreparedAst[], withRoot: boolean): Combined | null {
   let cache = combinedCache.get(set);
   if (!cache) combinedCache.set(set, (cache = new Map()));
-  const key = `${lang.id}:${rules.map((p) => set.ast.indexOf(p)).join(',')}${withRoot ? '+root' : ''}`;
+  const key = `${lang.id}:${rules.map((p) => p.index).join(',')}${withRoot ? '+root' : ''}`;
   const hit = cache.get(key);
   if (hit !== undefined) return hit;
   let rootKind = rootKinds.get(lang.id);
@@ -403,7 +410,7 @@ function combinedFor(set: PreparedSet, lang: LanguageEntry, rules: readonly Prep
   const any: RuleObject[] = [];
   const utils: Record<string, RuleObject> = {};
   for (const p of rules) {
-    const prefix = `w${set.ast.indexOf(p)}_`;
+    const prefix = `w${p.index}_`;
     const names = new Set(Object.keys(p.rule.config.utils ?? {}));
     any.push(prefixUtils(relaxedRule(p.rule), prefix, names) as RuleObject);
     for (const [k, v] of Object.entries(p.rule.config.utils ?? {})) utils[prefix + k] = prefixUtils(v, prefix, names) as RuleObject;
@@ -568,7 +575,7 @@ export async function analyseBatch(rules: readonly LoadedRule[], files: readonly
   const groups = new Map<string, { lang: LanguageEntry; rules: readonly PreparedAst[]; root: boolean; idxs: number[] }>();
   plans.forEach((p, i) => {
     if (!p.lang || p.skip || (p.candidates.length === 0 && !p.complexity)) return;
-    const key = `${p.lang.id}:${p.candidates.map((c) => set.ast.indexOf(c)).join(',')}${p.complexity ? '+root' : ''}`;
+    const key = `${p.lang.id}:${p.candidates.map((c) => c.index).join(',')}${p.complexity ? '+root' : ''}`;
     const g = groups.get(key);
     if (g) g.idxs.push(i);
     else groups.set(key, { lang: p.lang, rules: p.candidates, root: !!p.complexity, idxs: [i] });

@@ -27,6 +27,10 @@ export interface DiscoveredFile {
   /** Relative to the scan root, forward slashes. */
   rel: string;
   size: number;
+  /** Size, modification and change times, inode: what changes when the content does. */
+  sig: string;
+  /** Its modification time (epoch ms). */
+  mtimeMs: number;
 }
 
 export interface Discovery {
@@ -141,14 +145,18 @@ export function discoverFiles(opts: DiscoverOptions): Discovery {
     }
   }
 
-  /** The layers that apply inside directory `relDir` (its own ignore files last). */
-  const layersFor = (relDir: string): IgnoreLayer[] => {
+  /**
+   * The layers that apply inside directory `relDir` (its own ignore files last). `present` is the
+   * directory's listing when the caller has it, which saves looking for ignore files that are not there.
+   */
+  const layersFor = (relDir: string, present?: ReadonlySet<string>): IgnoreLayer[] => {
     const cached = layerCache.get(relDir);
     if (cached) return cached;
     const parent = relDir === '' ? baseLayers : layersFor(relDir.includes('/') ? relDir.slice(0, relDir.lastIndexOf('/')) : '');
     const own: IgnoreLayer[] = [];
     const dirAbs = path.join(root, relDir);
     for (const name of ['.gitignore', '.wardenignore']) {
+      if (present && !present.has(name)) continue;
       const text = readIgnoreFile(path.join(dirAbs, name), fs);
       if (text !== undefined) own.push({ dir: relDir, ig: ignore({ ignorecase: false }).add(text), source: relDir ? `${relDir}/${name}` : name });
     }
@@ -198,7 +206,7 @@ export function discoverFiles(opts: DiscoverOptions): Discovery {
       skip(rel, `larger than the ${formatSize(opts.maxFileSize)} limit (${formatSize(st.size)})`);
       return;
     }
-    files.push({ abs, rel, size: st.size });
+    files.push({ abs, rel, size: st.size, sig: `${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.ino}:${st.dev}`, mtimeMs: st.mtimeMs });
   };
 
   const walk = (dirAbs: string, relDir: string): void => {
@@ -209,7 +217,7 @@ export function discoverFiles(opts: DiscoverOptions): Discovery {
       skip(relDir || '.', `unreadable directory: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
       return;
     }
-    const layers = layersFor(relDir);
+    const layers = layersFor(relDir, new Set(entries.filter((e) => e.name === '.gitignore' || e.name === '.wardenignore').map((e) => e.name)));
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const e of entries) {
       const abs = path.join(dirAbs, e.name);

@@ -41,8 +41,9 @@ const patternSchema = z.union([
 
 /**
  * The rule and relation schemas. `strictRelations: false` is ast-grep's own behaviour: a relational
- * rule (has/inside/precedes/follows) flattens its sub-rule, so ast-grep silently drops unknown keys
- * there (a `stopby:` typo, a stray `position:`). Warden rejects them unless asked not to.
+ * rule (has/inside/precedes/follows) flattens its sub-rule, and an nthChild object is read loosely,
+ * so ast-grep silently drops unknown keys there (a `stopby:` typo, a stray `position:` or
+ * `pattern:`). Warden rejects them unless asked not to.
  */
 function buildRuleSchemas(strictRelations: boolean): { rule: z.ZodType<RuleObject>; relation: z.ZodType<RelationObject> } {
   const shape = () => ({
@@ -53,7 +54,7 @@ function buildRuleSchemas(strictRelations: boolean): { rule: z.ZodType<RuleObjec
       .union([
         z.number().int().min(1),
         z.string().min(1),
-        z.strictObject({
+        (strictRelations ? z.strictObject : z.object)({
           position: z.union([z.number().int().min(1), z.string().min(1)]),
           ofRule: z.lazy(() => rule).optional(),
           reverse: z.boolean().optional(),

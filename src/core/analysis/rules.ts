@@ -346,9 +346,9 @@ export interface LoadRuleOptions {
   /** Set on every rule's meta (built-in packs). */
   pack?: string;
   /**
-   * 'ignore' drops unknown keys inside relational rules (has/inside/precedes/follows) the way
-   * ast-grep itself does, instead of reporting them; for running rule sets written against
-   * ast-grep (the conformance suite). Default 'error'.
+   * 'ignore' drops unknown keys inside relational rules (has/inside/precedes/follows) and nthChild
+   * objects the way ast-grep itself does, instead of reporting them; for running rule sets written
+   * against ast-grep (the conformance suite). Default 'error'.
    */
   unknownRelationKeys?: 'error' | 'ignore';
   /** See FromDocumentOptions.compile. */

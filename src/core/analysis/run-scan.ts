@@ -42,6 +42,8 @@ export interface RunScanOptions {
   onNote?: (msg: string) => void;
   /** How to run semgrep for untranslated rules (tests pass a fake); default: the binary on PATH. */
   semgrepRunner?: ProcessRunner;
+  /** See ScanOptions.onWorkerAbandoned. */
+  onWorkerAbandoned?: () => void;
 }
 
 export interface RunScanResult {
@@ -166,6 +168,7 @@ export async function runScan(opts: RunScanOptions): Promise<RunScanResult> {
       resultCache: opts.cache ? cache : undefined,
       maxFileSize: opts.maxFileSize,
       onProgress: opts.onProgress,
+      onWorkerAbandoned: opts.onWorkerAbandoned,
       clock,
     });
   } finally {

@@ -47,6 +47,12 @@ export interface ScanOptions {
   clock?: Clock;
   /** A file still unfinished after this long is skipped and its worker replaced (default 60 s). */
   fileTimeoutMs?: number;
+  /**
+   * Told when a worker was abandoned mid-analysis. Its thread may still be inside a native call
+   * that cannot be interrupted, and the process will not exit on its own until that returns:
+   * a CLI should exit explicitly once its output is written.
+   */
+  onWorkerAbandoned?: () => void;
 }
 
 /**
@@ -58,6 +64,9 @@ const BATCH_BYTES = 2 * 1024 * 1024;
 /** Batches queued per worker: one running, one waiting, so a worker never idles on the main thread. */
 const INFLIGHT_PER_WORKER = 2;
 const DEFAULT_FILE_TIMEOUT_MS = 60_000;
+/** A file changed this recently is not trusted by its stat signature alone (timestamp granularity). */
+const RACY_MS = 2_000;
+const STARTUP_TIMEOUT_MS = 60_000;
 
 /** The worker entry: next to this module in dist/; from the TypeScript sources (tests), the built one. */
 export function workerEntry(): string {
@@ -123,11 +132,14 @@ interface Slot {
   started: boolean;
 }
 
-type FileResult = CachedResult & { rel: string };
+/** A file's result; `transient` ones (a worker that hung or died) are reported but never cached. */
+type FileResult = CachedResult & { rel: string; transient?: boolean };
 
 /** Worker threads fed with batches; reports each file's result through `onResult`. */
 class WorkerPool {
   private slots: Slot[] = [];
+  /** Work taken back from a failed worker, dispatched before new work. */
+  private backlog: Item[][] = [];
   private nextBatch = 1;
   private waiters: (() => void)[] = [];
   private failure: WardenError | undefined;
@@ -139,6 +151,7 @@ class WorkerPool {
     private readonly clock: Clock,
     private readonly timeoutMs: number,
     private readonly onResult: (item: Item, r: FileResult) => void,
+    private readonly onAbandon: () => void = () => undefined,
   ) {
     this.timer = setInterval(() => this.watchdog(), Math.min(1000, Math.max(50, Math.floor(timeoutMs / 4))));
     this.timer.unref();
@@ -168,9 +181,10 @@ class WorkerPool {
       const item = batch.items[batch.done];
       batch.done += 1;
       slot.since = this.clock.monotonic();
-      if (item) this.onResult(item, { rel: msg.rel, findings: msg.findings, text: msg.text, ...(msg.skip ? { skip: msg.skip } : {}) });
+      if (item) this.onResult(item, { rel: msg.rel, findings: msg.findings, text: msg.text, ...(msg.skip ? { skip: msg.skip } : {}), ...(msg.transient ? { transient: true } : {}) });
     } else if (msg.type === 'batch-done' && msg.id === batch.id) {
       slot.inflight.shift();
+      this.pump();
       this.wake();
     }
   }
@@ -180,30 +194,38 @@ class WorkerPool {
     const idx = this.slots.indexOf(slot);
     if (idx < 0) return;
     this.slots.splice(idx, 1);
-    void slot.worker.terminate();
+    // terminate() settles only once the thread leaves any native call it is in; do not wait for it.
+    void slot.worker.terminate().catch(() => undefined);
+    if (slot.inflight.length > 0) this.onAbandon();
     if (!slot.started) {
       // It never answered: the worker itself cannot run (a broken install), not a file's fault.
       this.failure = new WardenError('scan_worker', reason, { exitCode: 1, hint: 'rebuild with `npm run build`; run with --jobs 1 to narrow it down' });
       this.wake();
       return;
     }
+    // Files are analysed a batch at a time, so which file of the batch hung is not known: a batch
+    // of several goes back as batches of one, and a batch of one is that file's skip.
     const [current, ...rest] = slot.inflight;
-    const requeue: Item[] = [];
+    const requeue: Item[][] = [];
     if (current) {
-      const stuck = current.items[current.done];
-      if (stuck) this.onResult(stuck, { rel: stuck.file.rel, findings: [], skip: reason, text: false });
-      requeue.push(...current.items.slice(current.done + 1));
+      const left = current.items.slice(current.done);
+      if (left.length === 1) this.onResult(left[0], { rel: left[0].file.rel, findings: [], skip: reason, text: false, transient: true });
+      else for (const it of left) requeue.push([it]);
     }
-    for (const b of rest) requeue.push(...b.items);
+    for (const b of rest) requeue.push(b.items);
+    this.backlog.unshift(...requeue);
+    this.pump();
     this.wake();
-    if (requeue.length > 0) void this.submit(requeue);
   }
 
   private watchdog(): void {
     const now = this.clock.monotonic();
     for (const slot of [...this.slots]) {
-      if (slot.inflight.length > 0 && now - slot.since > this.timeoutMs) {
-        this.onCrash(slot, `analysis did not finish within ${Math.round(this.timeoutMs / 1000)} s`);
+      // A worker still starting (loading the parsers) is given the startup allowance, not the per-file one.
+      const limit = slot.started ? this.timeoutMs : Math.max(this.timeoutMs, STARTUP_TIMEOUT_MS);
+      if (slot.inflight.length > 0 && now - slot.since > limit) {
+        const secs = limit >= 1000 ? `${Math.round(limit / 1000)} s` : `${limit} ms`;
+        this.onCrash(slot, slot.started ? `analysis did not finish within ${secs}` : `the analysis worker did not start within ${secs}`);
       }
     }
   }
@@ -218,47 +240,57 @@ class WorkerPool {
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
-  /** Hands `items` to a worker, waiting for capacity; resolves once dispatched. */
+  /** Posts `items` to a worker with room (spawning one if the pool is not full); false if none has room. */
+  private tryDispatch(items: Item[]): boolean {
+    let slot = this.slots.filter((sl) => sl.inflight.length < INFLIGHT_PER_WORKER).sort((x, y) => x.inflight.length - y.inflight.length)[0];
+    if (!slot && this.slots.length < this.size) slot = this.spawn();
+    if (!slot) return false;
+    const batch: Batch = { id: this.nextBatch++, items, done: 0 };
+    const files: ToWorker['files'] = [];
+    const transfer: ArrayBuffer[] = [];
+    for (const it of items) {
+      let bytes: ArrayBuffer;
+      let error: string | undefined;
+      try {
+        const buf = it.bytes ?? nodeFs.readFileSync(it.file.abs);
+        it.bytes = undefined;
+        // Transfer only a buffer the file owns whole; a view into a shared pool is copied.
+        bytes = buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength ? (buf.buffer as ArrayBuffer) : new Uint8Array(buf).buffer;
+      } catch (e) {
+        bytes = new ArrayBuffer(0);
+        error = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+      }
+      files.push({ rel: it.file.rel, abs: it.file.abs, bytes, ...(error !== undefined ? { error } : {}) });
+      transfer.push(bytes);
+    }
+    if (slot.inflight.length === 0) slot.since = this.clock.monotonic();
+    slot.inflight.push(batch);
+    slot.worker.postMessage({ type: 'batch', id: batch.id, files } satisfies ToWorker, transfer);
+    return true;
+  }
+
+  private pump(): void {
+    while (this.backlog.length > 0 && !this.failure && this.tryDispatch(this.backlog[0])) this.backlog.shift();
+  }
+
+  /** Hands `items` to a worker, waiting for capacity (taken-back work first); resolves once dispatched. */
   async submit(items: Item[]): Promise<void> {
     for (;;) {
       if (this.failure) throw this.failure;
-      let slot = this.slots.filter((s) => s.inflight.length < INFLIGHT_PER_WORKER).sort((a, b) => a.inflight.length - b.inflight.length)[0];
-      if (!slot && this.slots.length < this.size) slot = this.spawn();
-      if (slot) {
-        const batch: Batch = { id: this.nextBatch++, items, done: 0 };
-        const files: ToWorker['files'] = [];
-        const transfer: ArrayBuffer[] = [];
-        for (const it of items) {
-          let bytes: ArrayBuffer;
-          let error: string | undefined;
-          try {
-            const buf = it.bytes ?? nodeFs.readFileSync(it.file.abs);
-            it.bytes = undefined;
-            // Transfer only a buffer the file owns whole; a view into a shared pool is copied.
-            bytes = buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength ? (buf.buffer as ArrayBuffer) : new Uint8Array(buf).buffer;
-          } catch (e) {
-            bytes = new ArrayBuffer(0);
-            error = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-          }
-          files.push({ rel: it.file.rel, abs: it.file.abs, bytes, ...(error !== undefined ? { error } : {}) });
-          transfer.push(bytes);
-        }
-        if (slot.inflight.length === 0) slot.since = this.clock.monotonic();
-        slot.inflight.push(batch);
-        slot.worker.postMessage({ type: 'batch', id: batch.id, files } satisfies ToWorker, transfer);
-        return;
-      }
+      this.pump();
+      if (this.backlog.length === 0 && this.tryDispatch(items)) return;
       await this.waitForChange();
     }
   }
 
-  /** Resolves when every submitted batch is finished. */
+  /** Resolves when every submitted batch, and all work taken back from failed workers, is finished. */
   async drain(): Promise<void> {
-    while (this.slots.some((s) => s.inflight.length > 0)) {
+    for (;;) {
       if (this.failure) throw this.failure;
+      this.pump();
+      if (this.backlog.length === 0 && !this.slots.some((sl) => sl.inflight.length > 0)) return;
       await this.waitForChange();
     }
-    if (this.failure) throw this.failure;
   }
 
   async close(): Promise<void> {
@@ -298,7 +330,7 @@ export async function scan(opts: ScanOptions): Promise<ScanReport> {
   const rulesHash = ruleSetHash(opts.rules);
 
   const progress = () => opts.onProgress?.({ done, total: files.length, findings: unsuppressed, cached: cachedCount, elapsedMs: clock.monotonic() - t0 });
-  const record = (item: Item, r: CachedResult, fromCache: boolean) => {
+  const record = (item: Item, r: CachedResult & { transient?: boolean }, fromCache: boolean) => {
     done += 1;
     if (r.text) analysed += 1;
     if (r.skip) skipped.push({ path: item.file.rel, reason: r.skip });
@@ -307,13 +339,24 @@ export async function scan(opts: ScanOptions): Promise<ScanReport> {
       if (!f.suppressed) unsuppressed += 1;
     }
     if (fromCache) cachedCount += 1;
-    else if (cache && item.key) cache.put(item.key, { findings: r.findings, text: r.text, ...(r.skip ? { skip: r.skip } : {}) });
+    else if (cache && item.key && !r.transient) cache.put(item.key, { findings: r.findings, text: r.text, ...(r.skip ? { skip: r.skip } : {}) });
     progress();
   };
 
-  const pool = new WorkerPool(jobs, { rules: [...opts.rules] }, clock, opts.fileTimeoutMs ?? DEFAULT_FILE_TIMEOUT_MS, (item, r) =>
-    record(item, r, false),
+  const pool = new WorkerPool(
+    jobs,
+    { rules: [...opts.rules] },
+    clock,
+    opts.fileTimeoutMs ?? DEFAULT_FILE_TIMEOUT_MS,
+    (item, r) => record(item, r, false),
+    opts.onWorkerAbandoned,
   );
+  // The tree's previous results by stat signature: an unchanged file is answered unread.
+  const scope = sha256Hex(`${ev}\0${rulesHash}\0${root}`);
+  const tree = cache ? cache.loadTree(scope) : undefined;
+  const now = clock.now();
+  /** Remember the file's signature only when it has not changed in the last moments (see cache.ts). */
+  const settled = (file: DiscoveredFile) => now - file.mtimeMs > RACY_MS;
   try {
     let batch: Item[] = [];
     let batchBytes = 0;
@@ -321,6 +364,12 @@ export async function scan(opts: ScanOptions): Promise<ScanReport> {
       let key: string | undefined;
       let bytes: Buffer | undefined;
       if (cache) {
+        const known = tree?.get(file.rel);
+        if (known && known.sig === file.sig) {
+          cache.touchTree(scope, file.rel, known.key);
+          record({ file, key: known.key }, known.value, true);
+          continue;
+        }
         try {
           bytes = nodeFs.readFileSync(file.abs);
         } catch (e) {
@@ -328,6 +377,7 @@ export async function scan(opts: ScanOptions): Promise<ScanReport> {
           continue;
         }
         key = cacheKey(ev, rulesHash, file.rel, sha256Hex(bytes));
+        if (settled(file)) cache.noteTree(scope, file.rel, file.sig, key);
         const hit = cache.get(key);
         if (hit) {
           record({ file, key }, hit, true);
