@@ -220,7 +220,8 @@ try {
   const warden = (extra) => timed(process.execPath, [bin, 'scan', tree, '--jobs', String(JOBS), '--fail-on', 'none', '--json', ...extra], { env });
   const countOf = (r) => JSON.parse(r.stdout).findings.length;
 
-  const results = { tree: info, jobs: JOBS, cpus: os.availableParallelism(), rules: ruleCount, runs: {} };
+  // Other work on the machine skews every run; the load averages say how much.
+  const results = { tree: info, jobs: JOBS, cpus: os.availableParallelism(), rules: ruleCount, loadBefore: os.loadavg().map(r1), runs: {} };
 
   if (sg) {
     const runs = [];
@@ -261,6 +262,7 @@ try {
     coldVsSg: { max: TARGETS.cold_vs_sg_max, pass: coldVsSg === null ? null : coldVsSg <= TARGETS.cold_vs_sg_max },
     warmSpeedup: { min: TARGETS.warm_speedup_min, pass: warmSpeedup >= TARGETS.warm_speedup_min },
   };
+  results.loadAfter = os.loadavg().map(r1);
   results.node = process.version;
   results.date = new Date().toISOString();
 
