@@ -7,12 +7,12 @@
 //   npm run bench:detect                 build, then run
 //   node bench/detect.js                 run dist/ as it is
 //   BENCH_QUICK=1 node bench/detect.js   fewer iterations (smoke run)
-//   BENCH_LIBS_DIR=/tmp/libs node bench/detect.js
+//   BENCH_LIBS_DIR=../detect-libs node bench/detect.js
 //       also score and time third-party detectors installed in that directory (its node_modules):
 //       @arcjet/redact@1.4.0, @openredaction/openredaction@1.0.4, @secretlint/core@11 with
 //       @secretlint/secretlint-rule-preset-recommend@11 and @secretlint/secretlint-rule-gitlab@12.
 //       They are not dependencies of Warden; this is how docs/detectors.md's comparison was made:
-//       mkdir /tmp/libs && cd /tmp/libs && npm init -y && npm install <those packages>
+//       mkdir ../detect-libs && cd ../detect-libs && npm init -y && npm install <those packages>
 
 import fs from 'node:fs';
 import { createRequire } from 'node:module';

@@ -639,7 +639,8 @@ async function main() {
       sse_content_chunks: SSE_CHUNKS,
       sse_delay_ms: SSE_DELAY_MS,
       model: MODEL,
-      cpu_profile_dir: CPU_PROF_DIR ?? null,
+      // Only whether a profile was taken: the directory is a path on the machine that ran it.
+      cpu_profile: CPU_PROF_DIR !== undefined,
       daemon_node_flags: DAEMON_NODE_FLAGS,
     },
     results: { direct: {}, bare: {}, warden: {} },

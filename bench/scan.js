@@ -131,7 +131,7 @@ function buildTree(dir) {
   };
   for (const f of jsFiles) copy(f, path.join(repo, 'node_modules'), 'js');
   for (const f of pyFiles) copy(f, stdlib, 'py');
-  return { files: jsFiles.length + pyFiles.length, js: jsFiles.length, py: pyFiles.length, bytes, python: stdlib ?? null };
+  return { files: jsFiles.length + pyFiles.length, js: jsFiles.length, py: pyFiles.length, bytes, python: stdlib ? path.basename(stdlib) : null };
 }
 
 // ---------------------------------------------------------------------------------------------
