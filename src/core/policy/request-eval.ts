@@ -3,6 +3,7 @@
 // a (partial) policy input (docs/policy-input.md) or a provider request body as an SDK sends it.
 import { promptText } from '../pricing/estimate.js';
 import type { Endpoint } from '../providers/types.js';
+import { toolNames } from './request-gate.js';
 import { prepareInput, type Decision, type PolicyEngine, type PolicyInput } from './decision.js';
 
 const INPUT_KEYS = ['phase', 'request', 'principal', 'client', 'detectors', 'risk_score', 'spend', 'budgets', 'time', 'session', 'response'];
@@ -18,18 +19,6 @@ export function guessEndpoint(body: Record<string, unknown>): Endpoint {
   if ('input' in body && !('messages' in body)) return 'responses';
   if ('prompt' in body) return 'completions';
   return 'chat.completions';
-}
-
-function toolNames(tools: unknown): string[] {
-  if (!Array.isArray(tools)) return [];
-  const out: string[] = [];
-  for (const t of tools) {
-    if (!isRecord(t)) continue;
-    const fn = isRecord(t.function) ? t.function : undefined;
-    const name = typeof t.name === 'string' ? t.name : typeof fn?.name === 'string' ? fn.name : undefined;
-    if (name) out.push(name);
-  }
-  return out;
 }
 
 /**
@@ -48,7 +37,7 @@ export function requestInputDoc(doc: unknown, endpoint?: Endpoint): unknown {
       model: typeof doc.model === 'string' ? doc.model : null,
       stream: doc.stream === true,
       max_tokens: typeof maxTokens === 'number' ? maxTokens : null,
-      tools: toolNames(doc.tools),
+      tools: toolNames(doc),
       messages_text: text,
       message_count: messages,
       estimated_input_tokens: Math.ceil(text.length / 4),

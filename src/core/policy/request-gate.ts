@@ -134,7 +134,8 @@ function headerText(s: string): string {
   return ascii.length > MAX_HEADER_CHARS ? `${ascii.slice(0, MAX_HEADER_CHARS - 3)}...` : ascii;
 }
 
-function toolNames(body: Record<string, unknown>): string[] {
+/** Names of the tools (functions) a request body declares, in OpenAI's or Anthropic's shape. */
+export function toolNames(body: Record<string, unknown>): string[] {
   const tools = body.tools;
   if (!Array.isArray(tools)) return [];
   const out: string[] = [];
@@ -236,7 +237,8 @@ export class RequestGate {
     const anyDetector = needs.pii || needs.secrets || needs.injection;
     const report = anyDetector ? runDetectors(text, { pii: needs.pii, secrets: needs.secrets, injection: needs.injection, maxChars: d.maxScanChars }) : undefined;
     const counters = this.riskCounters(p.keyId);
-    const score = riskScore({ report: report ?? null, model: req.model, tool: req.tool, toolCount: toolNames(req.body).length, history: counters });
+    const tools = toolNames(req.body);
+    const score = riskScore({ report: report ?? null, model: req.model, tool: req.tool, toolCount: tools.length, history: counters });
     const worstCase = d.price(req.model, req.providerType, estInputTokens, maxOutputTokens, req.nowMs);
     const input = buildPolicyInput({
       request: {
@@ -245,7 +247,7 @@ export class RequestGate {
         model: req.model,
         stream: req.stream,
         max_tokens: requested,
-        tools: toolNames(req.body),
+        tools,
         messages_text: text,
         message_count: prompt.messages,
         estimated_input_tokens: estInputTokens,
