@@ -46,6 +46,8 @@ export const LANGUAGES: readonly LanguageEntry[] = Object.freeze([
   dynamic('kotlin', ['kt', 'ktm', 'kts'], ['kt']),
   dynamic('bash', ['bash', 'bats', 'sh', 'zsh', 'ksh'], ['sh', 'shell']),
   dynamic('yaml', ['yaml', 'yml'], ['yml']),
+  dynamic('swift', ['swift']),
+  dynamic('scala', ['scala', 'sc', 'sbt']),
 ]);
 
 /**

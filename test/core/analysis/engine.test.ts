@@ -61,6 +61,24 @@ rule:
   pattern: print($$$)
 files: ["app/**"]
 ignores: ["**/test_*.py"]
+---
+id: swift-insecure-load
+language: swift
+severity: medium
+message: insecure HTTP load of $U
+rule:
+  pattern: 'URL(string: $U)'
+  has:
+    kind: line_string_literal
+    regex: ^"http://
+    stopBy: end
+---
+id: scala-exec
+language: scala
+severity: high
+message: process execution
+rule:
+  pattern: Runtime.getRuntime().exec($X)
 `;
 
 beforeAll(() => {
@@ -115,6 +133,14 @@ describe('scanText', () => {
   it('runs Python and Go rules', () => {
     expect(scanText(rules, 'tool.py', 'import subprocess\nsubprocess.run(cmd, shell=True)\n').map((f) => f.ruleId)).toEqual(['py-shell']);
     expect(scanText(rules, 'h.go', 'package h\nimport "crypto/md5"\nfunc f() { _ = md5.New() }\n').map((f) => [f.ruleId, f.start.line])).toEqual([['go-md5', 3]]);
+  });
+
+  it('runs Swift and Scala rules (parsers from @ast-grep/lang-swift and lang-scala)', () => {
+    const swift = 'import Foundation\nlet a = URL(string: "https://ok")\nlet b = URL(string: "http://plain")\n';
+    expect(scanText(rules, 'App.swift', swift).map((f) => [f.ruleId, f.start.line])).toEqual([['swift-insecure-load', 3]]);
+    const scala = 'object Main {\n  def run(c: String) = Runtime.getRuntime().exec(c)\n}\n';
+    expect(scanText(rules, 'Main.scala', scala).map((f) => [f.ruleId, f.start.line])).toEqual([['scala-exec', 2]]);
+    expect(scanText(rules, 'build.sc', scala).map((f) => f.ruleId)).toEqual(['scala-exec']);
   });
 
   it('runs TypeScript rules on JavaScript and TSX, and TSX rules on JSX, but not the other way', () => {

@@ -141,10 +141,10 @@ describe('loadRuleFiles', () => {
   });
 
   it('rejects an unsupported language naming the ones there are', () => {
-    const file = write('lang.yml', 'id: sw\nlanguage: swift\nrule:\n  pattern: foo()\n');
+    const file = write('lang.yml', 'id: sw\nlanguage: cobol\nrule:\n  pattern: foo()\n');
     const [err] = loadRuleFiles([file]).errors;
     expect(err.location).toEqual({ file, line: 2, col: 11 });
-    expect(err.message).toBe('sw: language: unsupported language "swift"');
+    expect(err.message).toBe('sw: language: unsupported language "cobol"');
     expect(err.hint).toMatch(/python, go, java, ruby, rust, php, c, cpp, csharp, kotlin, bash, yaml/);
   });
 

@@ -152,6 +152,8 @@ const LANGUAGES: Record<string, PatternLanguage[]> = {
   'c#': [lang('csharp', 'brace', C_QUOTES, '^[@$]{0,2}"', C_TYPED)],
   kotlin: [lang('kotlin', 'brace', C_QUOTES, '^"')],
   kt: [lang('kotlin', 'brace', C_QUOTES, '^"')],
+  swift: [lang('swift', 'brace', ['"""', '"'], '^#*"')],
+  scala: [lang('scala', 'brace', ['"""', '"', "'"], '^[a-z]*"')],
   bash: [lang('bash', 'none', C_QUOTES, '^["\']')],
   sh: [lang('bash', 'none', C_QUOTES, '^["\']')],
   yaml: [lang('yaml', 'none', C_QUOTES, '^["\']')],

@@ -1,17 +1,12 @@
 // Test helper: runs translated rule documents through @ast-grep/napi, the engine's matcher.
-import { parse, registerDynamicLanguage, type NapiConfig } from '@ast-grep/napi';
-import python from '@ast-grep/lang-python';
+import { parse, type NapiConfig } from '@ast-grep/napi';
+import { ensureLanguage, resolveLanguage } from '../../../../src/core/analysis/languages.js';
 import type { AstGrepRuleDoc } from '../../../../src/core/analysis/semgrep/index.js';
 
-let registered = false;
-function ensurePython(): void {
-  if (registered) return;
-  try {
-    registerDynamicLanguage({ python });
-  } catch {
-    // Already registered in this process by another test file.
-  }
-  registered = true;
+/** Registers the document's parser the way the scan engine does (all dynamic languages at once). */
+function ensureParser(doc: AstGrepRuleDoc): void {
+  const lang = resolveLanguage(doc.language);
+  if (lang) ensureLanguage(lang);
 }
 
 function config(doc: AstGrepRuleDoc): NapiConfig {
@@ -21,7 +16,7 @@ function config(doc: AstGrepRuleDoc): NapiConfig {
 
 /** The source text of every node the translated rule matches in `code`. */
 export function matchTexts(doc: AstGrepRuleDoc, code: string): string[] {
-  ensurePython();
+  ensureParser(doc);
   return parse(doc.language, code)
     .root()
     .findAll(config(doc))
@@ -30,7 +25,7 @@ export function matchTexts(doc: AstGrepRuleDoc, code: string): string[] {
 
 /** An error message when ast-grep cannot compile the document, for `translateSemgrepRules`'s validate hook. */
 export function napiValidate(doc: AstGrepRuleDoc): string | undefined {
-  ensurePython();
+  ensureParser(doc);
   try {
     parse(doc.language, '').root().findAll(config(doc));
     return undefined;

@@ -330,6 +330,15 @@ describe('rule fields', () => {
     };
     for (const doc of t.rules) expect(matchTexts(doc, code[doc.language])).toEqual(['eval(a)']);
   });
+
+  it('translates Swift and Scala patterns, "..." arguments included', () => {
+    const swift = only(rule('swift', 'pattern: evaluate(...)'));
+    expect(swift.language).toBe('swift');
+    expect(matchTexts(swift, 'let a = evaluate(x, y)\nlet b = evaluated(x)\n')).toEqual(['evaluate(x, y)']);
+    const scala = only(rule('scala', 'pattern: Runtime.getRuntime().exec($CMD)'));
+    expect(scala.language).toBe('scala');
+    expect(matchTexts(scala, 'object M { def f(c: String) = Runtime.getRuntime().exec(c) }\n')).toEqual(['Runtime.getRuntime().exec(c)']);
+  });
 });
 
 describe('untranslated rules name the construct', () => {
