@@ -135,6 +135,8 @@ export interface ReporterContext {
   dryRun: boolean;
   /** A diagnostic line for stderr (never a secret). */
   log(msg: string): void;
+  /** A line for stdout: GitHub workflow commands (`::error ...::`) are read from there. */
+  out(line: string): void;
   /** Writes a file (step summary, SARIF, code-quality artifact); node:fs by default. */
   writeFile(file: string, data: string): void;
   /** Reads an env var (GITHUB_STEP_SUMMARY, ...). */
