@@ -14,7 +14,7 @@ import { runScan, type FailOn, type RunScanResult } from '../core/analysis/run-s
 import type { ScanProgress } from '../core/analysis/scan.js';
 import { SCAN_SEVERITIES, type ScanReport } from '../core/analysis/types.js';
 import { newId } from '../core/auth/virtual-keys.js';
-import { findRepoRoot } from '../core/config/load.js';
+import { findRepoRoot, loadConfig, repoConfigFile } from '../core/config/load.js';
 import { parseSize } from '../core/config/schema.js';
 import { ExitCode, WardenError } from '../core/errors.js';
 import { openStore } from '../core/store/db.js';
@@ -57,7 +57,8 @@ Files ignored by .gitignore, .git/info/exclude or .wardenignore are left out, an
 generated directories (node_modules, dist, build, vendor, target, .venv, ...), binaries, files over
 --max-file-size, non-UTF-8 files and symlinks; --json lists every skipped file with its reason.
 Inline \`warden-ignore: <rule-id>\` or \`nosemgrep\` comments (same line or the line above) suppress a
-finding. Results are cached per file (in the data dir) so a rescan of an unchanged tree is fast.
+finding. The secrets pack skips files matching \`scan.secrets.allow_paths\` and values matching an RE2
+expression in \`scan.secrets.allow_values\` (in .warden/config.yaml or the global config). Results are cached per file (in the data dir) so a rescan of an unchanged tree is fast.
 
 --diff REF reports only findings on lines changed since the merge base with REF. --write-baseline FILE
 records the current findings; --baseline FILE (or .warden/baseline.json when present) marks findings
@@ -106,6 +107,9 @@ at or above it, 2 a usage or rule error.`;
       if (!fs.existsSync(t)) throw new WardenError('path_not_found', `no such file or directory: ${path.relative(cwd, t) || t}`, { exitCode: ExitCode.usage });
     }
     const root = scanRoot(targets);
+    const repoRoot = findRepoRoot(root);
+    // Bad config is exit 2 with file:line:col, before any scanning.
+    const { config } = loadConfig({ globalFile: this.deps.paths.configFile, ...(repoRoot ? { repoFile: repoConfigFile(repoRoot) } : {}) });
     const failOn = flags['fail-on'] as FailOn;
     const jobs = flags.jobs ?? Math.min(8, Math.max(1, os.availableParallelism()));
     const startedAt = this.deps.clock.now();
@@ -119,6 +123,7 @@ at or above it, 2 a usage or rule error.`;
         rulePaths: flags.rules ?? [],
         packs: flags.pack,
         complexityThreshold: flags['complexity-threshold'],
+        secretsAllow: { paths: config.scan.secrets.allowPaths, values: config.scan.secrets.allowValues },
         jobs,
         cache: flags.cache,
         cacheFile: path.join(this.deps.paths.dataDir, 'cache', 'scan-results.db'),
@@ -143,7 +148,7 @@ at or above it, 2 a usage or rule error.`;
     await this.record(result, startedAt);
 
     const color = !!process.stdout.isTTY && !process.env.NO_COLOR && !flags.output;
-    const rootInRepo = path.relative(findRepoRoot(root) ?? root, root).split(path.sep).join('/');
+    const rootInRepo = path.relative(repoRoot ?? root, root).split(path.sep).join('/');
     const ctx: RenderContext = { failOn, toolVersion: this.config.version, color, rootInRepo };
     if (flags.output) {
       fs.writeFileSync(flags.output, FORMATS[flags.format](report, ctx));

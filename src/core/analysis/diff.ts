@@ -28,7 +28,8 @@ const GIT_IDLE_TIMEOUT_MS = 120_000;
 
 export type ChangedLines = Map<string, Set<number>>;
 
-function gitFor(dir: string): SimpleGit {
+/** simple-git for `dir` with the patch-shaping settings overridden and any non-zero exit an error. */
+export function gitFor(dir: string): SimpleGit {
   return simpleGit({
     baseDir: dir,
     trimmed: false,
@@ -44,12 +45,13 @@ function gitFor(dir: string): SimpleGit {
   });
 }
 
-function gitMessage(e: unknown): string {
+/** The first meaningful line of a git failure. */
+export function gitMessage(e: unknown): string {
   const msg = e instanceof Error ? e.message : String(e);
   return msg.split('\n').map((l) => l.trim()).filter(Boolean)[0] ?? msg;
 }
 
-function isGitMissing(e: unknown): boolean {
+export function isGitMissing(e: unknown): boolean {
   const msg = e instanceof Error ? e.message : String(e);
   return /ENOENT|spawn git/i.test(msg);
 }
@@ -81,49 +83,91 @@ export function unquoteGitPath(s: string): string {
   return Buffer.from(bytes).toString('utf8');
 }
 
+/** One file of a parsed unified diff, head ("new") side. Line numbers are 1-based. */
+export interface PatchFile {
+  /** New path as printed, "b/" prefix removed. */
+  path: string;
+  /** Old path ("a/" removed); equal to `path` unless renamed; undefined for an added file. */
+  oldPath?: string;
+  /** New lines the hunks add ('+' lines). */
+  added: Set<number>;
+  /** New lines shown as unchanged context inside hunks, mapped to their old line number. */
+  context: Map<number, number>;
+}
+
 /**
- * The new-side lines of a unified diff produced with -U0, by new path (as printed, prefix "b/"
- * removed). Deleted files and binary files contribute nothing.
+ * Every file of a unified diff with its added and context lines. Deleted files and binary files are
+ * left out (nothing on the new side to point at). Hunks are walked by the counts in their @@ headers,
+ * so a content line such as "+++ x" is never taken for a header.
  */
-export function parseUnifiedDiff(patch: string): ChangedLines {
-  const out: ChangedLines = new Map();
+export function parsePatchFiles(patch: string): PatchFile[] {
+  const out: PatchFile[] = [];
   const lines = patch.split('\n');
-  let current: string | undefined;
+  let oldPath: string | undefined;
+  let current: PatchFile | undefined;
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i];
     if (line.startsWith('diff --git ')) {
       current = undefined;
+      oldPath = undefined;
+    } else if (line.startsWith('--- ')) {
+      const source = line.slice(4).replace(/\t$/, '');
+      if (source === '/dev/null') oldPath = undefined;
+      else {
+        const p = unquoteGitPath(source);
+        oldPath = p.startsWith('a/') ? p.slice(2) : p;
+      }
     } else if (line.startsWith('+++ ')) {
       const target = line.slice(4).replace(/\t$/, '');
       if (target === '/dev/null') {
         current = undefined;
       } else {
         const p = unquoteGitPath(target);
-        current = p.startsWith('b/') ? p.slice(2) : p;
+        current = { path: p.startsWith('b/') ? p.slice(2) : p, oldPath, added: new Set(), context: new Map() };
+        out.push(current);
       }
     } else if (line.startsWith('@@ ')) {
-      const m = /^@@ -\d+(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/.exec(line);
+      const m = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/.exec(line);
       if (!m) continue;
-      let oldLeft = m[1] === undefined ? 1 : Number(m[1]);
-      const start = Number(m[2]);
-      let newLeft = m[3] === undefined ? 1 : Number(m[3]);
-      if (current !== undefined && newLeft > 0) {
-        let set = out.get(current);
-        if (!set) out.set(current, (set = new Set()));
-        for (let n = start; n < start + newLeft; n++) set.add(n);
-      }
+      let oldLine = Number(m[1]);
+      let oldLeft = m[2] === undefined ? 1 : Number(m[2]);
+      let newLine = Number(m[3]);
+      let newLeft = m[4] === undefined ? 1 : Number(m[4]);
       // Skip exactly the hunk's body so its content is never read as a header.
       while ((oldLeft > 0 || newLeft > 0) && i + 1 < lines.length) {
         const body = lines[++i];
         if (body.startsWith('\\')) continue; // "\ No newline at end of file"
-        if (body.startsWith('-')) oldLeft--;
-        else if (body.startsWith('+')) newLeft--;
-        else {
+        if (body.startsWith('-')) {
+          oldLeft--;
+          oldLine++;
+        } else if (body.startsWith('+')) {
+          current?.added.add(newLine);
+          newLeft--;
+          newLine++;
+        } else {
+          current?.context.set(newLine, oldLine);
           oldLeft--;
           newLeft--;
+          oldLine++;
+          newLine++;
         }
       }
     }
+  }
+  return out;
+}
+
+/**
+ * The new-side lines of a unified diff produced with -U0, by new path (as printed, prefix "b/"
+ * removed). Deleted files and binary files contribute nothing.
+ */
+export function parseUnifiedDiff(patch: string): ChangedLines {
+  const out: ChangedLines = new Map();
+  for (const f of parsePatchFiles(patch)) {
+    if (f.added.size === 0) continue;
+    const set = out.get(f.path);
+    if (set) for (const n of f.added) set.add(n);
+    else out.set(f.path, f.added);
   }
   return out;
 }

@@ -15,7 +15,7 @@ import { ensureLanguage, expandoChar, languageOf, LANGUAGES, ruleTargets, type L
 import type { AstGrepLoadedRule, BuiltinLoadedRule, LoadedRule } from './rules.js';
 import { configRequirement, nodeRequirement, satisfied, TextIndex, type Requirement } from './prefilter.js';
 import type { RuleObject } from './rule-schema.js';
-import { findSecrets } from './secrets.js';
+import { compileAllowValues, findSecrets } from './secrets.js';
 import type { Finding, Position, RuleMeta } from './types.js';
 
 /** Snippets (matched text, masked secret lines) are cut to this many UTF-16 units. */
@@ -82,6 +82,8 @@ interface PreparedSet {
   ast: PreparedAst[];
   byLanguage: Map<string, PreparedAst[]>;
   secrets: Prepared<BuiltinLoadedRule>[];
+  /** The secrets rules' allowlist expressions, compiled once per rule set. */
+  secretsAllowed?: (value: string) => boolean;
   complexity?: Prepared<BuiltinLoadedRule>;
 }
 
@@ -115,6 +117,7 @@ function prepare(rules: readonly LoadedRule[]): PreparedSet {
     } else if (rule.engine === 'secrets') set.secrets.push({ rule, ...base });
     else set.complexity = { rule, ...base };
   }
+  set.secretsAllowed = compileAllowValues(set.secrets.flatMap((p) => p.rule.options?.allowValues ?? []));
   prepared.set(rules, set);
   return set;
 }
@@ -306,7 +309,7 @@ function runPlan(set: PreparedSet, relPath: string, text: string, plan: FilePlan
     const enabled = new Set(set.secrets.filter((p) => applies(p, relPath)).map((p) => p.rule.meta.id));
     if (enabled.size > 0) {
       const metas = new Map(set.secrets.map((p) => [p.rule.meta.id, p.rule.meta]));
-      for (const s of findSecrets(text, enabled, MAX_SNIPPET)) {
+      for (const s of findSecrets(text, enabled, MAX_SNIPPET, set.secretsAllowed)) {
         const meta = metas.get(s.ruleId) as RuleMeta;
         raw.push({ meta, start: s.start, end: s.end, identity: s.value, snippet: s.snippet, message: meta.message, confidence: s.confidence });
       }

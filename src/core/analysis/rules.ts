@@ -12,7 +12,7 @@ import { WardenError } from '../errors.js';
 import { complexityRules, DEFAULT_COMPLEXITY_THRESHOLD } from './complexity.js';
 import { ensureLanguage, expandoChar, resolveLanguage, supportedLanguageNames, type LanguageEntry } from './languages.js';
 import { knownRuleKeys, lenientRuleDocumentSchema, ruleDocumentSchema, type RuleDocument, type RuleObject, type RuleSeverity } from './rule-schema.js';
-import { secretsRules } from './secrets.js';
+import { secretsRules, type SecretsAllowlist } from './secrets.js';
 import { translateSemgrepRules, type AstGrepRuleDoc, type UntranslatedRule } from './semgrep/index.js';
 import type { Confidence, RuleMeta, ScanSeverity } from './types.js';
 import { sha256Hex } from './cache.js';
@@ -49,6 +49,8 @@ export interface AstGrepLoadedRule extends LoadedRuleBase {
 export interface BuiltinOptions {
   /** complexity: report functions whose cyclomatic complexity exceeds this. */
   threshold?: number;
+  /** secrets: RE2 expressions of values not to report (config scan.secrets.allow_values). */
+  allowValues?: string[];
 }
 
 /** A rule of a built-in engine (the secrets detector, the complexity counter): no ast-grep config. */
@@ -504,6 +506,8 @@ export function listPacks(): string[] {
 export interface PackOptions {
   /** complexity pack threshold (default 15). */
   complexityThreshold?: number;
+  /** secrets pack allowlist (config scan.secrets). */
+  secretsAllow?: SecretsAllowlist;
   /** Compile the packs' rules with napi as user rules are (default false). */
   compile?: boolean;
   cache?: RuleFileCache;
@@ -521,7 +525,7 @@ export function loadPacks(names: readonly string[], opts: PackOptions = {}): Loa
       out.errors.push(new WardenError('pack_unknown', `no built-in rule pack named ${JSON.stringify(name)}`, { hint: `packs: ${known.join(', ')}` }));
       continue;
     }
-    if (name === 'secrets') out.rules.push(...secretsRules());
+    if (name === 'secrets') out.rules.push(...secretsRules(opts.secretsAllow));
     if (name === 'complexity') out.rules.push(...complexityRules(opts.complexityThreshold ?? DEFAULT_COMPLEXITY_THRESHOLD));
     const dir = path.join(builtinPackDir(), name);
     if (nodeFs.existsSync(dir)) {

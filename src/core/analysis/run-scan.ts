@@ -12,6 +12,7 @@ import { openResultCache } from './cache.js';
 import { changedLines, filterToDiff, type ChangedLines } from './diff.js';
 import { listPacks, loadPacks, loadRuleFiles, type LoadedRule, type LoadedRules, type RuleFileCache, type UntranslatedSemgrepRule } from './rules.js';
 import { compareFindingsByLocation, scan, summarizeFindings, type ScanProgress } from './scan.js';
+import type { SecretsAllowlist } from './secrets.js';
 import { runSemgrep, semgrepAvailable, semgrepRulesSubset, type ProcessRunner } from './semgrep/index.js';
 import { severityRank, type Finding, type RuleMeta, type ScanReport, type ScanSeverity } from './types.js';
 
@@ -27,6 +28,8 @@ export interface RunScanOptions {
   /** --pack: built-in packs to load; undefined loads all of them, ['none'] none. */
   packs?: readonly string[];
   complexityThreshold?: number;
+  /** The secrets pack's allowlist (config scan.secrets). */
+  secretsAllow?: SecretsAllowlist;
   jobs: number;
   cache: boolean;
   cacheFile?: string;
@@ -79,10 +82,10 @@ function mergeRuleSets(sets: readonly LoadedRules[]): LoadedRules {
 
 /** Loads the rule set a scan runs; throws the first problem (exit 2), the others go to onNote. */
 export function gatherRules(
-  opts: Pick<RunScanOptions, 'root' | 'rulePaths' | 'packs' | 'complexityThreshold' | 'onNote'> & { cache?: RuleFileCache },
+  opts: Pick<RunScanOptions, 'root' | 'rulePaths' | 'packs' | 'complexityThreshold' | 'secretsAllow' | 'onNote'> & { cache?: RuleFileCache },
 ): LoadedRules {
   const packs = opts.packs === undefined ? listPacks() : opts.packs.filter((p) => p !== 'none');
-  const sets: LoadedRules[] = [loadPacks(packs, { complexityThreshold: opts.complexityThreshold, cache: opts.cache })];
+  const sets: LoadedRules[] = [loadPacks(packs, { complexityThreshold: opts.complexityThreshold, secretsAllow: opts.secretsAllow, cache: opts.cache })];
   const repo = repoRulesDir(opts.root);
   if (repo) sets.push(loadRuleFiles([repo], { cache: opts.cache }));
   if (opts.rulePaths.length > 0) sets.push(loadRuleFiles(opts.rulePaths.map((p) => path.resolve(p)), { cache: opts.cache }));

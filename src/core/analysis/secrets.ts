@@ -1,7 +1,9 @@
 // The `secrets` pack: the proxy's secret detectors (src/core/detect, shared, not copied) run over
 // every text file, one rule per secret type (`secrets.openai_key`, ...), with an allowlist of files
-// that are all hashes (lockfiles) and of values that are documentation placeholders. A finding's
+// that are all hashes (lockfiles) and of values that are documentation placeholders, plus the
+// allowlist a repository or user configures (`scan.secrets.allow_paths` / `allow_values`). A finding's
 // snippet is its line with every secret on it masked; the value itself never leaves this module.
+import { RE2JS } from 're2js';
 import { detectorsOf } from '../detect/registry.js';
 import { scanSecrets } from '../detect/scan-secrets.js';
 import type { BuiltinLoadedRule } from './rules.js';
@@ -54,8 +56,17 @@ export function secretTypes(): string[] {
   return [...new Set(detectorsOf('secret').flatMap((d) => d.types))];
 }
 
-/** The pack's rules: one per secret type. */
-export function secretsRules(): BuiltinLoadedRule[] {
+/** A repository's or user's allowlist (config `scan.secrets`). */
+export interface SecretsAllowlist {
+  /** Globs of files the pack does not read. */
+  paths?: readonly string[];
+  /** RE2 expressions; a value any of them finds is not reported. */
+  values?: readonly string[];
+}
+
+/** The pack's rules: one per secret type, with the allowlist carried as plain data (workers get it). */
+export function secretsRules(allow: SecretsAllowlist = {}): BuiltinLoadedRule[] {
+  const allowValues = [...(allow.values ?? [])];
   return secretTypes().map((type) => ({
     engine: 'secrets',
     meta: {
@@ -73,7 +84,8 @@ export function secretsRules(): BuiltinLoadedRule[] {
       pack: 'secrets',
       source: 'builtin:secrets',
     },
-    ignores: [...SECRETS_IGNORED_FILES],
+    ignores: [...SECRETS_IGNORED_FILES, ...(allow.paths ?? [])],
+    ...(allowValues.length > 0 ? { options: { allowValues } } : {}),
   }));
 }
 
@@ -92,12 +104,23 @@ function confidenceOf(c: number): Confidence {
   return c >= 0.85 ? 'high' : c >= 0.6 ? 'medium' : 'low';
 }
 
+/** A predicate over detected values from allowlist expressions (RE2 semantics: user input, linear time). */
+export function compileAllowValues(sources: readonly string[]): ((value: string) => boolean) | undefined {
+  if (sources.length === 0) return undefined;
+  const res = [...new Set(sources)].map((src) => RE2JS.compile(src));
+  return (value) => res.some((re) => re.matcher(value).find());
+}
+
 /**
  * Secret matches in a file's text for the enabled rule ids (`enabled` holds rule ids). Placeholder
- * values are dropped. `maxSnippet` bounds the masked line.
+ * values and values `allowed` accepts are dropped. `maxSnippet` bounds the masked line.
  */
-export function findSecrets(text: string, enabled: ReadonlySet<string>, maxSnippet: number): SecretMatch[] {
-  const found = scanSecrets(text).filter((f) => enabled.has(secretRuleId(f.type)) && !PLACEHOLDER.test(text.slice(f.start, f.end)));
+export function findSecrets(text: string, enabled: ReadonlySet<string>, maxSnippet: number, allowed?: (value: string) => boolean): SecretMatch[] {
+  const found = scanSecrets(text).filter((f) => {
+    if (!enabled.has(secretRuleId(f.type))) return false;
+    const value = text.slice(f.start, f.end);
+    return !PLACEHOLDER.test(value) && !allowed?.(value);
+  });
   if (found.length === 0) return [];
   const out: SecretMatch[] = [];
   for (const f of found) {

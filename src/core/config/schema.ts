@@ -1,5 +1,6 @@
 // The shape of Warden's YAML config: a strict zod schema for one file (a "layer"), the normalised
 // WardenConfig every consumer reads (sizes in bytes, durations in ms, camelCase), and the defaults.
+import { RE2JS } from 're2js';
 import { z } from 'zod';
 import { rateLimitRuleSchema, type RateLimitRule } from '../ratelimit/limiter.js';
 import type { ProviderType } from '../providers/types.js';
@@ -74,6 +75,17 @@ export interface WardenConfig {
   policy: PolicyConfig;
   /** Per key/project/user/tool request, token and concurrency limits; all that match apply. */
   rateLimits: RateLimitRule[];
+  scan: ScanConfig;
+}
+
+/** `warden scan` / `warden ci` settings a repository or user sets. */
+export interface ScanConfig {
+  secrets: {
+    /** Globs (root-relative, as in .gitignore) of files the secrets pack does not read: fixtures, test keys. */
+    allowPaths: string[];
+    /** RE2 expressions: a detected value that any of them finds is not reported (test keys, known fakes). */
+    allowValues: string[];
+  };
 }
 
 export interface PolicyConfig {
@@ -108,6 +120,7 @@ export interface ConfigLayer {
   pricing?: { overrides?: Record<string, PriceOverride> };
   policy?: Partial<PolicyConfig>;
   rateLimits?: RateLimitRule[];
+  scan?: { secrets?: Partial<ScanConfig['secrets']> };
 }
 
 const openai = (match: string): RouteRule => ({ match, provider: 'openai' });
@@ -151,6 +164,7 @@ export function defaultConfig(): WardenConfig {
     pricing: { overrides: {} },
     policy: { ...DEFAULT_POLICY },
     rateLimits: [],
+    scan: { secrets: { allowPaths: [], allowValues: [] } },
   };
 }
 
@@ -330,6 +344,27 @@ const policySchema = z
       }),
   );
 
+const re2Schema = z
+  .string()
+  .min(1)
+  .max(1000)
+  .superRefine((src, ctx) => {
+    try {
+      RE2JS.compile(src);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: `not an RE2 regular expression: ${(e as Error).message}` });
+    }
+  });
+
+const scanSchema = z.strictObject({
+  secrets: z
+    .strictObject({
+      allow_paths: z.array(z.string().min(1).max(1000)).max(1000).optional(),
+      allow_values: z.array(re2Schema).max(1000).optional(),
+    })
+    .optional(),
+});
+
 /** One config file, as written. Unknown keys are errors so typos surface. */
 export const configFileSchema = z
   .strictObject({
@@ -344,6 +379,7 @@ export const configFileSchema = z
       .optional(),
     policy: policySchema.optional(),
     rate_limits: z.array(rateLimitRuleSchema).max(1000).optional(),
+    scan: scanSchema.optional(),
   })
   .transform(
     (c): ConfigLayer =>
@@ -357,6 +393,7 @@ export const configFileSchema = z
         pricing: c.pricing ? defined({ overrides: c.pricing.overrides }) : undefined,
         policy: c.policy,
         rateLimits: c.rate_limits,
+        scan: c.scan?.secrets ? { secrets: defined({ allowPaths: c.scan.secrets.allow_paths, allowValues: c.scan.secrets.allow_values }) } : undefined,
       }),
   );
 
@@ -388,6 +425,9 @@ export function mergeLayers(layers: readonly ConfigLayer[]): WardenConfig {
     for (const [glob, o] of Object.entries(l.pricing?.overrides ?? {})) if (!(glob in overrides)) overrides[glob] = { ...o };
     for (const r of l.routes ?? []) routes.push({ ...r });
     for (const r of l.rateLimits ?? []) out.rateLimits.push({ ...r });
+    // Allowlists add up: the repository's and the user's both apply.
+    out.scan.secrets.allowPaths.push(...(l.scan?.secrets?.allowPaths ?? []));
+    out.scan.secrets.allowValues.push(...(l.scan?.secrets?.allowValues ?? []));
   }
   out.providers = providers;
   out.pricing.overrides = overrides;

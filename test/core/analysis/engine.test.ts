@@ -210,6 +210,17 @@ describe('secrets pack', () => {
     }
   });
 
+  it('honours a configured allowlist: paths the pack skips and values RE2 expressions accept', () => {
+    const allowed = secretsRules({ paths: ['test/fixtures/**', 'keys.txt'], values: ['^sk-proj-A1b2'] });
+    const aws = 'AKIAZ7VQ3M2XK4PLR7TY';
+    expect(scanText(allowed, 'test/fixtures/creds.env', `AWS=${aws}\n`)).toEqual([]);
+    expect(scanText(allowed, 'deep/keys.txt', `AWS=${aws}\n`)).toEqual([]);
+    expect(scanText(allowed, 'src/creds.env', `AWS=${aws}\n`).map((f) => f.ruleId)).toEqual(['secrets.aws_access_key']);
+    // The value expression drops the matching OpenAI key but not the AWS key beside it.
+    expect(scanText(allowed, 'src/a.env', `K=${key}\nAWS=${aws}\n`).map((f) => f.ruleId)).toEqual(['secrets.aws_access_key']);
+    expect(scanText(secrets, 'src/a.env', `K=${key}\n`).map((f) => f.ruleId)).toEqual(['secrets.openai_key']);
+  });
+
   it('leaves out documentation placeholders and lockfiles', () => {
     expect(scanText(secrets, 'README.md', 'AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\n')).toEqual([]);
     expect(scanText(secrets, 'sub/package-lock.json', `{"token": "${key}"}\n`)).toEqual([]);

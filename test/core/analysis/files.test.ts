@@ -96,6 +96,18 @@ describe('discoverFiles', () => {
     expect(rels().files.map((f) => f.rel)).toEqual(['.gitignore']);
   });
 
+  it('applies ignore rules and vendored-directory skips inside a directory named explicitly', () => {
+    write('.gitignore', 'gen/\n');
+    write('.wardenignore', 'src/local.js\n');
+    write('src/gen/out.js');
+    write('src/node_modules/dep/index.js');
+    write('src/local.js');
+    write('src/app.js');
+    expect(rels(tmp, ['src']).files.map((f) => f.rel)).toEqual(['src/app.js']);
+    // Naming an ignored directory itself does not un-ignore what is inside it.
+    expect(rels(tmp, ['src/gen']).files.map((f) => f.rel)).toEqual([]);
+  });
+
   it('skips files over the size limit with the sizes in the reason', () => {
     write('big.js', 'x'.repeat(3000));
     write('small.js', 'x');

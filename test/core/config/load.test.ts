@@ -209,6 +209,21 @@ pricing:
     expect(e2.location).toEqual({ file: lvl, line: 1, col: 12 });
   });
 
+  it('reads scan.secrets allowlists, adding the repository\'s to the user\'s, and rejects a non-RE2 expression', () => {
+    const global = write('global.yaml', `scan:\n  secrets:\n    allow_values: ["^AKIA_TEST"]\n`);
+    const repo = write('repo/.warden/config.yaml', `scan:\n  secrets:\n    allow_paths: [test/fixtures/**]\n    allow_values: ["^sk-test-"]\n`);
+    const { config } = loadConfig({ globalFile: global, repoFile: repo });
+    expect(config.scan.secrets).toEqual({ allowPaths: ['test/fixtures/**'], allowValues: ['^sk-test-', '^AKIA_TEST'] });
+    expect(loadConfig({ globalFile: path.join(dir, 'none.yaml') }).config.scan.secrets).toEqual({ allowPaths: [], allowValues: [] });
+
+    const bad = write('bad-re.yaml', `scan:\n  secrets:\n    allow_values: ["(?<=x)y"]\n`);
+    const err = catchError(() => loadConfig({ globalFile: bad }));
+    expect(err.message).toMatch(/^scan\.secrets\.allow_values\[0\]: not an RE2 regular expression/);
+    expect(err.location).toMatchObject({ file: bad, line: 3 });
+    const typo = write('typo.yaml', `scan:\n  secrets:\n    allow_path: [x]\n`);
+    expect(catchError(() => loadConfig({ globalFile: typo })).message).toMatch(/allow_path/);
+  });
+
   it('reports YAML syntax errors with file, line and column', () => {
     const file = write('bad.yaml', `server:\n  port: 1\n  port: 2\n`);
     const err = catchError(() => loadConfig({ globalFile: file }));
