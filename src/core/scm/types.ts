@@ -54,6 +54,8 @@ export interface GitlabContext {
   onlyJobToken: boolean;
   /** CI_JOB_URL, for links. */
   jobUrl?: string;
+  /** CI_PROJECT_URL (web), for links to files at a commit. */
+  projectUrl?: string;
 }
 
 export type CiProvider = 'github' | 'gitlab' | 'local';
