@@ -106,7 +106,8 @@ function gitlabContext(src: CiEnvSources, flags: CiFlags): GitlabContext {
   const apiUrl = flags.apiUrl ?? nonEmpty(src.env('CI_API_V4_URL')) ?? (flags.serverUrl ? `${flags.serverUrl.replace(/\/+$/, '')}/api/v4` : undefined) ?? 'https://gitlab.com/api/v4';
   const projectId = flags.project ?? nonEmpty(src.env('CI_PROJECT_ID'));
   if (!projectId) throw new WardenError('ci_config_missing', 'GitLab project unknown: CI_PROJECT_ID is not set', { hint: 'pass --project ID' });
-  const headSha = flags.head ?? nonEmpty(src.env('CI_COMMIT_SHA'));
+  // Merged-results pipelines run on a merge commit (CI_COMMIT_SHA); the MR's own head is the source branch sha.
+  const headSha = flags.head ?? nonEmpty(src.env('CI_MERGE_REQUEST_SOURCE_BRANCH_SHA')) ?? nonEmpty(src.env('CI_COMMIT_SHA'));
   if (!headSha) throw new WardenError('ci_config_missing', 'head commit unknown: CI_COMMIT_SHA is not set', { hint: 'pass --head SHA' });
   const iidText = nonEmpty(src.env('CI_MERGE_REQUEST_IID'));
   const mrIid = flags.pr ?? (iidText && /^\d+$/.test(iidText) ? Number(iidText) : undefined);

@@ -88,6 +88,11 @@ describe('GitLab CI', () => {
     expect(defaultReporters(ci)).toEqual(['gitlab-codequality']);
   });
 
+  it('in a merged-results pipeline reports on the source branch head, not the merge commit', () => {
+    const ci = detectCiContext(sources({ ...GL, CI_COMMIT_SHA: MERGE, CI_MERGE_REQUEST_SOURCE_BRANCH_SHA: HEAD }));
+    expect(ci.gitlab?.headSha).toBe(HEAD);
+  });
+
   it('needs a project and a commit', () => {
     expect(() => detectCiContext(sources({ GITLAB_CI: 'true', CI_COMMIT_SHA: HEAD }))).toThrow(/CI_PROJECT_ID/);
     expect(() => detectCiContext(sources({ GITLAB_CI: 'true', CI_PROJECT_ID: '1' }))).toThrow(/CI_COMMIT_SHA/);
