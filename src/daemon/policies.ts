@@ -137,7 +137,8 @@ export class PolicyRuntime {
 
   private open(dirs: readonly PolicyDir[], label: string): Watched {
     const sig = signature(dirs);
-    const holder = new PolicySetHolder({ dirs, clock: this.deps.clock });
+    // CI policies in the same directories are `warden ci`'s: they must not replace a request built-in by name.
+    const holder = new PolicySetHolder({ dirs, clock: this.deps.clock, phases: ['request', 'response'] });
     const w: Watched = { holder, dirs, signature: sig, label };
     this.reportErrors(w, holder.lastErrors, false);
     this.record(w);

@@ -14,7 +14,9 @@ import {
 } from '../../core/policy/query.js';
 import { toJson, type Json, type Value } from '../../core/policy/rego/value.js';
 import { PolicyEngine, type Decision } from '../../core/policy/decision.js';
-import { formatLoadError } from '../../core/policy/packs/loader.js';
+import { ciPolicyDirs, isCiInputDoc } from '../../core/policy/ci.js';
+import { formatLoadError, loadPolicySet } from '../../core/policy/packs/loader.js';
+import { findRepoRoot } from '../../core/config/load.js';
 import { evaluateRequestDocument, renderDecision, REQUEST_ENDPOINTS } from '../../core/policy/request-eval.js';
 import type { Endpoint } from '../../core/providers/types.js';
 import { loadCommandPolicySet } from './list.js';
@@ -115,7 +117,8 @@ verdict is deny.`;
         exitCode: ExitCode.usage,
       });
     }
-    const loaded = loadPolicyFiles(flags.data ?? [], { regoVersion: flags['v0-compatible'] ? 'v0' : 'auto' });
+    // Warden's YAML policies and test files in a -d directory are not data documents.
+    const loaded = loadPolicyFiles(flags.data ?? [], { regoVersion: flags['v0-compatible'] ? 'v0' : 'auto', skipWardenYaml: true });
     let input: Value | undefined;
     if (flags.input !== undefined) {
       const name = flags.input === '-' ? 'standard input' : flags.input;
@@ -171,7 +174,10 @@ verdict is deny.`;
     } catch (e) {
       throw new WardenError('request_invalid', `${name} is not JSON: ${(e as Error).message}`, { exitCode: ExitCode.usage });
     }
-    const set = loadCommandPolicySet(this.deps.paths.configDir, flags.data, flags.builtin);
+    // A CI input document is judged by the CI packs `warden ci` loads; anything else by the request packs.
+    const set = isCiInputDoc(doc)
+      ? loadPolicySet(ciPolicyDirs({ root: findRepoRoot(process.cwd()) ?? process.cwd(), configDir: this.deps.paths.configDir, extraPolicyPaths: flags.data ?? [], builtin: flags.builtin }), { phases: ['ci'] })
+      : loadCommandPolicySet(this.deps.paths.configDir, flags.data, flags.builtin);
     for (const e of set.errors) this.note(`policy not loaded: ${formatLoadError(e)}`);
     const engine = new PolicyEngine(set.policies, { clock: this.deps.clock });
     const { decision } = evaluateRequestDocument(engine, doc, {

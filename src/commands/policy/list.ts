@@ -4,6 +4,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../base-command.js';
 import { findRepoRoot } from '../../core/config/load.js';
 import { ExitCode, type WardenError } from '../../core/errors.js';
+import { ciPolicyDirs } from '../../core/policy/ci.js';
 import { formatLoadError, loadPolicySet, policyDirs, type PolicySet } from '../../core/policy/packs/loader.js';
 import { scopeText, summarizePolicy, type PolicySummary } from '../../core/policy/packs/summary.js';
 
@@ -42,12 +43,19 @@ which is how a built-in pack is changed or turned off. Files are *.yaml (docs/po
 The version is the SHA-256 of the file (the first 12 hex digits here). Files that fail to load are
 reported on stderr with file:line:col, and the exit code is then 2.`;
 
-  static override examples = ['<%= config.bin %> policy list', '<%= config.bin %> policy list --dir ./candidate-policies --json'];
+  static override examples = ['<%= config.bin %> policy list', '<%= config.bin %> policy list --ci', '<%= config.bin %> policy list --dir ./candidate-policies --json'];
 
-  static override flags = { dir: dirFlag, builtin: builtinFlag };
+  static override flags = {
+    dir: dirFlag,
+    builtin: builtinFlag,
+    ci: Flags.boolean({ description: 'list the CI policies `warden ci` evaluates (package warden.ci, YAML phase: ci) instead of the request policies', default: false }),
+  };
 
   public override async run(): Promise<PolicyListResult> {
-    const set = loadCommandPolicySet(this.deps.paths.configDir, this.flags.dir, this.flags.builtin);
+    const { flags } = this;
+    const set = flags.ci
+      ? loadPolicySet(ciPolicyDirs({ root: findRepoRoot(process.cwd()) ?? process.cwd(), configDir: this.deps.paths.configDir, extraPolicyPaths: flags.dir ?? [], builtin: flags.builtin }), { phases: ['ci'] })
+      : loadCommandPolicySet(this.deps.paths.configDir, flags.dir, flags.builtin);
     const policies = set.policies.map(summarizePolicy);
     if (!this.jsonEnabled()) {
       if (policies.length === 0) this.log('No policies loaded.');

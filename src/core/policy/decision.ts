@@ -9,6 +9,7 @@ import { runDetectors } from '../detect/index.js';
 import type { DetectorReport, Finding, FindingKind, InjectionSignal } from '../detect/types.js';
 import { WardenError, type ErrorLocation } from '../errors.js';
 import type { SessionActivity } from '../session/loop-guard.js';
+import type { CiPolicyInput } from './ci-input.js';
 import { fromJson, type Value } from './rego/value.js';
 
 export type { FindingKind, InjectionSignal } from '../detect/types.js';
@@ -29,6 +30,9 @@ export type Severity = (typeof SEVERITIES)[number];
 /** request: before forwarding; response: after the response; scan/ci: `warden scan` and `warden ci`. */
 export const POLICY_PHASES = ['request', 'response', 'scan', 'ci'] as const;
 export type PolicyPhase = (typeof POLICY_PHASES)[number];
+/** Phases whose input is the request document (PolicyInput); `ci` has its own (CiPolicyInput). */
+export const REQUEST_INPUT_PHASES = ['request', 'response', 'scan'] as const;
+export type RequestInputPhase = (typeof REQUEST_INPUT_PHASES)[number];
 
 export type Verdict = 'allow' | 'warn' | 'deny';
 export type PolicyFormat = 'yaml' | 'rego';
@@ -210,7 +214,7 @@ export interface PolicySession {
 }
 
 export interface PolicyInput {
-  phase: PolicyPhase;
+  phase: RequestInputPhase;
   request: {
     provider: string | null;
     endpoint: string | null;
@@ -273,6 +277,17 @@ export interface PolicyInput {
   };
 }
 
+/**
+ * What the engine evaluates: the request/response document above, or the CI document of
+ * `warden ci` (src/core/policy/ci-input.ts). `phase` tells them apart: only `ci` is the CI shape.
+ */
+export type AnyPolicyInput = PolicyInput | CiPolicyInput;
+
+/** Whether `input` is the CI document (phase `ci`); every other phase has the request shape. */
+export function isCiInput(input: AnyPolicyInput): input is CiPolicyInput {
+  return input.phase === 'ci';
+}
+
 export interface DetectorNeeds {
   pii: boolean;
   secrets: boolean;
@@ -280,7 +295,7 @@ export interface DetectorNeeds {
 }
 
 export interface PolicyInputParts {
-  phase?: PolicyPhase;
+  phase?: RequestInputPhase;
   request: {
     provider?: string | null;
     endpoint?: string | null;
@@ -406,7 +421,8 @@ const periodsDoc = z.object({ daily: z.number().optional(), weekly: z.number().o
  */
 export const policyInputDocSchema = z
   .object({
-    phase: z.enum(POLICY_PHASES).optional(),
+    // A CI document (`phase: ci`) has another shape: ciPolicyInputDocSchema in ci-input.ts.
+    phase: z.enum(REQUEST_INPUT_PHASES).optional(),
     request: z
       .object({
         provider: optStr,
@@ -689,8 +705,11 @@ export interface PolicyEvalContext {
 export interface LoadedPolicy {
   meta: PolicyMeta;
   needs: DetectorNeeds;
-  /** Throws when the policy itself breaks; the engine turns that into a PolicyEvalError. */
-  evaluate(input: PolicyInput, ctx: PolicyEvalContext): PolicyOutcome;
+  /**
+   * Throws when the policy itself breaks; the engine turns that into a PolicyEvalError. The engine
+   * only hands a policy inputs of its own phase (so a CI policy only ever sees a CiPolicyInput).
+   */
+  evaluate(input: AnyPolicyInput, ctx: PolicyEvalContext): PolicyOutcome;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -797,10 +816,17 @@ export class PolicyEngine {
     return false;
   }
 
-  /** One decision for `input`. Never throws for a policy that breaks: see Decision.errors. */
-  evaluate(input: PolicyInput, opts: EvaluateOptions = {}): Decision {
+  /**
+   * One decision for `input`. Never throws for a policy that breaks: see Decision.errors. Throws
+   * `policy_input_invalid` when `opts.phase` asks for CI policies with a request input or the
+   * reverse (a caller's mistake: the two documents have different shapes).
+   */
+  evaluate(input: AnyPolicyInput, opts: EvaluateOptions = {}): Decision {
     const started = this.clock.monotonic();
     const phase = opts.phase ?? input.phase;
+    if ((phase === 'ci') !== isCiInput(input)) {
+      throw new WardenError('policy_input_invalid', `cannot evaluate ${phase} policies with a ${input.phase} input document`);
+    }
     const explain = opts.explain ?? false;
     let regoValue: Value | undefined;
     const ctx: PolicyEvalContext = {

@@ -4,7 +4,8 @@
 import { promptText } from '../pricing/estimate.js';
 import type { Endpoint } from '../providers/types.js';
 import { toolNames } from './request-gate.js';
-import { prepareInput, type Decision, type PolicyEngine, type PolicyInput } from './decision.js';
+import { completeCiPolicyInput, isCiInputDoc } from './ci-input.js';
+import { prepareInput, type AnyPolicyInput, type Decision, type PolicyEngine } from './decision.js';
 
 const INPUT_KEYS = ['phase', 'request', 'principal', 'client', 'detectors', 'risk_score', 'spend', 'budgets', 'time', 'session', 'response'];
 export const REQUEST_ENDPOINTS: readonly Endpoint[] = ['chat.completions', 'responses', 'completions', 'embeddings', 'messages'];
@@ -54,11 +55,17 @@ export interface RequestEvalOptions {
 
 export interface RequestEvalResult {
   decision: Decision;
-  input: PolicyInput;
+  /** The request document, or the CI one when `doc` is a CI input (`phase: ci`). */
+  input: AnyPolicyInput;
 }
 
+/**
+ * Judges `doc` with the engine's policies: a request (or its partial input) with the request
+ * policies, or a partial CI input (`phase: ci`, or CI-only keys) with the ci policies.
+ */
 export function evaluateRequestDocument(engine: PolicyEngine, doc: unknown, opts: RequestEvalOptions): RequestEvalResult {
-  const input = prepareInput(engine, requestInputDoc(doc, opts.endpoint), { nowMs: opts.nowMs, ...(opts.tz ? { tz: opts.tz } : {}) });
+  const at = { nowMs: opts.nowMs, ...(opts.tz ? { tz: opts.tz } : {}) };
+  const input = isCiInputDoc(doc) ? completeCiPolicyInput(doc, at) : prepareInput(engine, requestInputDoc(doc, opts.endpoint), at);
   const decision = engine.evaluate(input, { explain: opts.explain ?? false });
   return { decision, input };
 }

@@ -18,7 +18,7 @@ export interface CiFlags {
   serverUrl?: string;
   /** GitLab project id or path. */
   project?: string;
-  /** Head commit to report on (resolved by the caller when it is a ref). */
+  /** Head ref or commit to report on; the orchestrator resolves it and puts the commit id in the context. */
   head?: string;
   base?: string;
 }
@@ -73,7 +73,8 @@ function githubContext(src: CiEnvSources, flags: CiFlags): GithubContext {
   if (!m) throw new WardenError('ci_config_invalid', `--repo: expected OWNER/NAME, got ${JSON.stringify(repository)}`);
   const pr = event.pull_request;
   // On pull_request events GITHUB_SHA is a synthetic merge commit no reviewer sees; the head is the PR's own.
-  const headSha = flags.head ?? nonEmpty(pr?.head?.sha) ?? nonEmpty(src.env('GITHUB_SHA'));
+  // A forced provider outside Actions reports on the checked-out commit unless told otherwise.
+  const headSha = flags.head ?? nonEmpty(pr?.head?.sha) ?? nonEmpty(src.env('GITHUB_SHA')) ?? (flags.provider ? 'HEAD' : undefined);
   if (!headSha) throw new WardenError('ci_config_missing', 'head commit unknown: no pull_request.head.sha in the event and GITHUB_SHA is not set', { hint: 'pass --head SHA' });
   const before = nonEmpty(event.before);
   const baseSha = flags.base ?? nonEmpty(pr?.base?.sha) ?? (before && !ZERO_SHA.test(before) ? before : undefined);
@@ -107,7 +108,7 @@ function gitlabContext(src: CiEnvSources, flags: CiFlags): GitlabContext {
   const projectId = flags.project ?? nonEmpty(src.env('CI_PROJECT_ID'));
   if (!projectId) throw new WardenError('ci_config_missing', 'GitLab project unknown: CI_PROJECT_ID is not set', { hint: 'pass --project ID' });
   // Merged-results pipelines run on a merge commit (CI_COMMIT_SHA); the MR's own head is the source branch sha.
-  const headSha = flags.head ?? nonEmpty(src.env('CI_MERGE_REQUEST_SOURCE_BRANCH_SHA')) ?? nonEmpty(src.env('CI_COMMIT_SHA'));
+  const headSha = flags.head ?? nonEmpty(src.env('CI_MERGE_REQUEST_SOURCE_BRANCH_SHA')) ?? nonEmpty(src.env('CI_COMMIT_SHA')) ?? (flags.provider ? 'HEAD' : undefined);
   if (!headSha) throw new WardenError('ci_config_missing', 'head commit unknown: CI_COMMIT_SHA is not set', { hint: 'pass --head SHA' });
   const iidText = nonEmpty(src.env('CI_MERGE_REQUEST_IID'));
   const mrIid = flags.pr ?? (iidText && /^\d+$/.test(iidText) ? Number(iidText) : undefined);
@@ -152,6 +153,13 @@ export function contextBase(ci: CiContext): string | undefined {
 /** The head commit the context names (PR head, CI_COMMIT_SHA), if any. */
 export function contextHead(ci: CiContext): string | undefined {
   return ci.github?.headSha ?? ci.gitlab?.headSha;
+}
+
+/** The context with its head (and base, when it has one) replaced by resolved commit ids, for the reporters. */
+export function withResolvedCommits(ci: CiContext, head: string, base: string): CiContext {
+  if (ci.github) return { ...ci, github: { ...ci.github, headSha: head, ...(ci.github.baseSha ? { baseSha: base } : {}) } };
+  if (ci.gitlab) return { ...ci, gitlab: { ...ci.gitlab, headSha: head, ...(ci.gitlab.baseSha ? { baseSha: base } : {}) } };
+  return ci;
 }
 
 /** Reporters used when --reporter is not given. */

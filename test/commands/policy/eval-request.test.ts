@@ -36,6 +36,22 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 describe('warden policy eval --request', () => {
+  it('judges a CI input document with the CI packs warden ci loads, not the request packs', () => {
+    const finding = { rule_id: 'secrets.openai_key', severity: 'critical', pack: 'secrets', path: 'a.js', line: 3, end_line: 3, message: 'key', fingerprint: 'f', cwe: [], owasp_llm: [], confidence: 'high', suppressed: false };
+    const doc = JSON.stringify({ phase: 'ci', scan: { findings: [finding] } });
+    const r = cli(['policy', 'eval', '--request', '-', '--json'], doc);
+    expect(r.code, r.stderr).toBe(1);
+    const { decision } = JSON.parse(r.stdout) as { decision: { verdict: string; violations: { policy: string }[]; policies: { name: string }[] } };
+    expect(decision.verdict).toBe('deny');
+    expect(decision.violations.map((v) => v.policy)).toEqual(expect.arrayContaining(['no-secrets', 'no-new-high-findings']));
+    expect(decision.policies.map((p) => p.name)).not.toContain('secrets-in-prompts');
+    // The same CI pack directory works as Rego data too: its YAML policies are not merged as data documents.
+    const bypass = JSON.stringify({ phase: 'ci', scan: { findings: [{ ...finding, rule_id: 'llm.base-url-bypasses-proxy.js', severity: 'medium', pack: 'llm' }] } });
+    const q = cli(['policy', 'eval', '-d', path.join(ROOT, 'policies', 'ci'), '-i', '-', '--format', 'values', 'count(data.warden.ci.deny)'], bypass);
+    expect(q.code, q.stderr).toBe(0);
+    expect(q.stdout.trim()).toBe('1');
+  });
+
   it('judges a provider body with the loaded packs and exits 1 on deny, naming the policy', () => {
     const body = JSON.stringify({ model: 'gpt-4', messages: [{ role: 'user', content: 'hello' }] });
     const r = cli(['policy', 'eval', '--request', '-', '--json'], body);

@@ -102,6 +102,12 @@ describe('warden policy list', () => {
     expect(none.policies.map((p: { name: string }) => p.name).sort()).toEqual(['no-gpt35', 'office-hours', 'secrets-in-prompts']);
   });
 
+  it('--ci lists the CI packs warden ci evaluates and none of the request packs', () => {
+    const j = JSON.parse(cli(['policy', 'list', '--ci', '--json']).stdout) as { policies: { name: string; phase: string }[] };
+    expect(j.policies.map((p) => p.name)).toEqual(expect.arrayContaining(['no-new-high-findings', 'no-secrets', 'llm-calls-through-proxy', 'config-present-and-valid']));
+    expect(new Set(j.policies.map((p) => p.phase))).toEqual(new Set(['ci']));
+  });
+
   it('reports a broken file with file:line:col and exits 2, still listing the rest', () => {
     const extra = path.join(tmp, 'extra');
     write(path.join(extra, 'bad.yaml'), 'rules:\n  - when: { model: x }\n    deny: true\n    colour: red\n');

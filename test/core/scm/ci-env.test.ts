@@ -62,6 +62,11 @@ describe('GitHub Actions', () => {
     expect(ci.github).toMatchObject({ owner: 'o', repo: 'r', pullNumber: 3, headSha: HEAD, baseSha: BASE, token: 't', apiUrl: 'http://127.0.0.1:9' });
   });
 
+  it('with --provider outside Actions reports on the checked-out commit until --head says otherwise', () => {
+    expect(detectCiContext(sources({}), { provider: 'github', repo: 'o/r' }).github?.headSha).toBe('HEAD');
+    expect(detectCiContext(sources({}), { provider: 'gitlab', project: '9' }).gitlab?.headSha).toBe('HEAD');
+  });
+
   it('names what is missing or malformed', () => {
     const noRepo = () => detectCiContext(sources({ GITHUB_ACTIONS: 'true', GITHUB_SHA: HEAD }));
     expect(noRepo).toThrow(WardenError);

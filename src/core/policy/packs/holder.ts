@@ -70,7 +70,7 @@ export class PolicySetHolder {
 
   private load(): PolicySet {
     const dirs = typeof this.opts.dirs === 'function' ? this.opts.dirs() : this.opts.dirs;
-    return loadPolicySet(dirs, this.opts.fs ? { fs: this.opts.fs } : {});
+    return loadPolicySet(dirs, { ...(this.opts.fs ? { fs: this.opts.fs } : {}), ...(this.opts.phases ? { phases: this.opts.phases } : {}) });
   }
 
   private engineFor(set: PolicySet): PolicyEngine {

@@ -7,7 +7,7 @@ import nodeFs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WardenError } from '../../errors.js';
-import type { LoadedPolicy, PolicyOrigin } from '../decision.js';
+import type { LoadedPolicy, PolicyOrigin, PolicyPhase } from '../decision.js';
 import { compileYamlPolicy } from '../yaml/compile.js';
 import { compileRegoPack, parseRegoFile, type ParsedRegoFile } from './rego-pack.js';
 
@@ -32,6 +32,13 @@ export interface PolicySet {
 export interface LoadPolicyOptions {
   /** Injected for tests; node:fs by default. */
   fs?: Pick<typeof nodeFs, 'readdirSync' | 'readFileSync' | 'statSync'>;
+  /**
+   * Keep only policies of these phases, before names are resolved: `warden ci` loads the same
+   * directories as the proxy, and a request policy must not replace (or collide with) a CI pack
+   * that happens to share its name. Files of every phase are still compiled, so their errors
+   * are still reported. Default: every phase.
+   */
+  phases?: readonly PolicyPhase[];
 }
 
 /** The built-in request packs of this package (policies/request at the package root). */
@@ -117,6 +124,7 @@ export function loadPolicySet(dirs: readonly (PolicyDir | string)[], opts: LoadP
       errors.push(asError(e, f.file));
       continue;
     }
+    if (opts.phases && !opts.phases.includes(policy.meta.phase)) continue;
     loaded.push(policy);
   }
 

@@ -15,8 +15,8 @@ import {
   type FindingKind,
   type LoadedPolicy,
   type PolicyEvalContext,
+  type AnyPolicyInput,
   type PolicyFinding,
-  type PolicyInput,
   type PolicyMutation,
   type PolicyOrigin,
   type PolicyOutcome,
@@ -74,7 +74,19 @@ export function compileRegoPack(pack: ParsedRegoFile, libraries: readonly Parsed
   const compiled = compilePolicy(sources);
   const pkgPath = ['data', 'warden', phase];
   const sets = RULE_SETS.filter((s) => findNode(compiled, [...pkgPath, s]) !== undefined);
-  const needs = detectorNeeds([pack.module, ...libraries.map((l) => l.module)], sets.includes('mutate'));
+  if (phase === 'ci' && sets.includes('mutate')) {
+    // Nothing in CI applies a mutation: a pack asking for one has misunderstood where it runs.
+    const rule = pack.module.rules.find((r) => refToPath(r.head.ref)?.[0] === 'mutate');
+    const at = rule?.location;
+    throw new WardenError('policy_invalid', 'a warden.ci pack cannot define mutate: CI policies only deny or warn', {
+      location: { file: pack.file, ...(at ? { line: at.line, col: at.col } : {}) },
+    });
+  }
+  // Detectors read the request's prompt: a CI pack's input has none.
+  const needs =
+    phase === 'ci'
+      ? { pii: false, secrets: false, injection: false }
+      : detectorNeeds([pack.module, ...libraries.map((l) => l.module)], sets.includes('mutate'));
   const name = md.name ?? nameFromFile(pack.file);
   const meta = {
     name,
@@ -101,7 +113,7 @@ function evaluatePack(
   compiled: CompiledPolicy,
   pkgPath: readonly string[],
   sets: readonly RuleSet[],
-  input: PolicyInput,
+  input: AnyPolicyInput,
   ctx: PolicyEvalContext,
 ): PolicyOutcome {
   const opts = { input: ctx.regoInput(), nowNs: input.time.now_ns, strictBuiltinErrors: false, maxSteps: ctx.maxSteps };

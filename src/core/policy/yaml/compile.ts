@@ -1,11 +1,14 @@
 // Compiles a YAML policy file into a LoadedPolicy: conditions become closures over the input
 // document (globs and regexes built once at load), actions become findings and mutations, so a
-// request is evaluated without a Rego round trip and yields the same decision pieces.
+// request is evaluated without a Rego round trip and yields the same decision pieces. A
+// `phase: ci` policy's conditions are compiled by ci-compile.ts over the CI document instead.
 import path from 'node:path';
 import { RE2JS } from 're2js';
-import { globToRegExp } from '../../config/schema.js';
 import { parseYamlWithSchema } from '../../config/load.js';
+import { WardenError } from '../../errors.js';
+import type { CiFinding, CiPolicyInput } from '../ci-input.js';
 import type {
+  AnyPolicyInput,
   DetectorCount,
   DetectorNeeds,
   LoadedPolicy,
@@ -19,8 +22,10 @@ import type {
   RuleExplanation,
 } from '../decision.js';
 import { SCOPE_KEYS } from '../decision.js';
+import { ciFindingsSelector, compileCiConditions } from './ci-compile.js';
 import { yamlPolicyKnownKeys, yamlPolicySchema, type ConditionDoc, type RuleDoc, type YamlPolicyDoc } from './schema.js';
-import { compileTemplate, type CompiledTemplate } from './template.js';
+import { globTest, globs, principalTest, timeTest } from './shared-conditions.js';
+import { compileTemplate, type CompiledTemplate, type TemplateContext } from './template.js';
 
 export const YAML_POLICY_INVALID = 'policy_invalid';
 
@@ -38,15 +43,18 @@ export interface YamlCompileInfo {
 
 type Cond = (input: PolicyInput) => boolean;
 
-interface CompiledRule {
+/** One rule over input document `I` (PolicyInput for request/response policies, CiPolicyInput for ci). */
+interface CompiledRule<I> {
   name: string;
   /** Top-level condition keys, each a closure; all must hold. */
-  when: { key: string; test: Cond }[];
+  when: { key: string; test: (input: I) => boolean }[];
   deny?: CompiledTemplate;
   warn?: CompiledTemplate;
   mutations: PolicyMutation[];
   severity?: RuleDoc['severity'];
   data?: Record<string, unknown>;
+  /** ci rules: the findings its messages list (see ciFindingsSelector). */
+  findings?: (input: I) => readonly CiFinding[];
 }
 
 /** Policy name from a file name: `no-secrets.yaml` → `no-secrets`. */
@@ -63,7 +71,7 @@ export function compileYamlPolicy(text: string, info: YamlCompileInfo): LoadedPo
 
 export function compileYamlDoc(doc: YamlPolicyDoc, info: YamlCompileInfo): LoadedPolicy {
   const needs: DetectorNeeds = { pii: false, secrets: false, injection: false };
-  const rules = doc.rules.map((r, i) => compileRule(r, i, needs));
+  const phase = doc.phase ?? 'request';
   const scope: PolicyScope = {};
   if (doc.scope && doc.scope !== 'global') {
     for (const k of SCOPE_KEYS) {
@@ -80,63 +88,89 @@ export function compileYamlDoc(doc: YamlPolicyDoc, info: YamlCompileInfo): Loade
     enforcement: doc.enforcement ?? 'strict',
     scope,
     enabled: doc.enabled ?? true,
-    phase: 'request' as const,
+    phase,
     format: 'yaml' as const,
     version: info.version,
     source: info.file,
     origin: info.origin,
   };
+  // The engine only hands a policy inputs of its phase; the checks below keep a direct caller honest.
+  const mismatch = (input: AnyPolicyInput): WardenError =>
+    new WardenError('policy_input_invalid', `policy ${name} is a ${phase} policy and cannot evaluate a ${input.phase} input document`);
+  if (phase === 'ci') {
+    const rules = doc.rules.map((r, i) => compileCiRule(r, i));
+    return {
+      meta,
+      needs,
+      evaluate(input: AnyPolicyInput, ctx: PolicyEvalContext): PolicyOutcome {
+        if (input.phase !== 'ci') throw mismatch(input);
+        return evaluateRules(rules, input, ctx, name);
+      },
+    };
+  }
+  const rules = doc.rules.map((r, i) => compileRule(r, i, needs));
   return {
     meta,
     needs,
-    evaluate(input: PolicyInput, ctx: PolicyEvalContext): PolicyOutcome {
-      const findings: PolicyFinding[] = [];
-      const mutations: PolicyMutation[] = [];
-      const explained: RuleExplanation[] | undefined = ctx.explain ? [] : undefined;
-      for (const r of rules) {
-        let matched: boolean;
-        let conditions: RuleExplanation['conditions'];
-        if (explained) {
-          conditions = r.when.map((c) => ({ key: c.key, matched: c.test(input) }));
-          matched = conditions.every((c) => c.matched);
-        } else {
-          matched = true;
-          for (const c of r.when) {
-            if (!c.test(input)) {
-              matched = false;
-              break;
-            }
-          }
-        }
-        if (!matched) {
-          explained?.push({ rule: r.name, matched: false, ...(conditions ? { conditions } : {}) });
-          continue;
-        }
-        const before = findings.length;
-        const tctx = { policy: name, rule: r.name };
-        if (r.deny) findings.push(finding('deny', r, r.deny.render(input, tctx)));
-        if (r.warn) findings.push(finding('warn', r, r.warn.render(input, tctx)));
-        for (const m of r.mutations) mutations.push(m);
-        explained?.push({
-          rule: r.name,
-          matched: true,
-          ...(conditions ? { conditions } : {}),
-          results: [...findings.slice(before).map((f) => ({ [f.level]: f.message })), ...r.mutations],
-        });
-      }
-      return explained ? { findings, mutations, rules: explained } : { findings, mutations };
+    evaluate(input: AnyPolicyInput, ctx: PolicyEvalContext): PolicyOutcome {
+      if (input.phase === 'ci') throw mismatch(input);
+      return evaluateRules(rules, input, ctx, name);
     },
   };
 }
 
-function finding(level: 'deny' | 'warn', r: CompiledRule, message: string): PolicyFinding {
+/** Every rule in order: a matching rule contributes its messages and mutations. */
+function evaluateRules<I extends AnyPolicyInput>(rules: readonly CompiledRule<I>[], input: I, ctx: PolicyEvalContext, policy: string): PolicyOutcome {
+  const findings: PolicyFinding[] = [];
+  const mutations: PolicyMutation[] = [];
+  const explained: RuleExplanation[] | undefined = ctx.explain ? [] : undefined;
+  for (const r of rules) {
+    let matched: boolean;
+    let conditions: RuleExplanation['conditions'];
+    if (explained) {
+      conditions = r.when.map((c) => ({ key: c.key, matched: c.test(input) }));
+      matched = conditions.every((c) => c.matched);
+    } else {
+      matched = true;
+      for (const c of r.when) {
+        if (!c.test(input)) {
+          matched = false;
+          break;
+        }
+      }
+    }
+    if (!matched) {
+      explained?.push({ rule: r.name, matched: false, ...(conditions ? { conditions } : {}) });
+      continue;
+    }
+    const before = findings.length;
+    const tctx: TemplateContext = { policy, rule: r.name };
+    const select = r.findings;
+    if (select) {
+      let memo: readonly CiFinding[] | undefined;
+      tctx.findings = () => (memo ??= select(input));
+    }
+    if (r.deny) findings.push(finding('deny', r, r.deny.render(input, tctx)));
+    if (r.warn) findings.push(finding('warn', r, r.warn.render(input, tctx)));
+    for (const m of r.mutations) mutations.push(m);
+    explained?.push({
+      rule: r.name,
+      matched: true,
+      ...(conditions ? { conditions } : {}),
+      results: [...findings.slice(before).map((f) => ({ [f.level]: f.message })), ...r.mutations],
+    });
+  }
+  return explained ? { findings, mutations, rules: explained } : { findings, mutations };
+}
+
+function finding<I>(level: 'deny' | 'warn', r: CompiledRule<I>, message: string): PolicyFinding {
   const f: PolicyFinding = { level, message, rule: r.name };
   if (r.severity) f.severity = r.severity;
   if (r.data) f.data = r.data;
   return f;
 }
 
-function compileRule(r: RuleDoc, index: number, needs: DetectorNeeds): CompiledRule {
+function compileRule(r: RuleDoc, index: number, needs: DetectorNeeds): CompiledRule<PolicyInput> {
   const name = r.name ?? `rules[${index}]`;
   const when = r.when ? topLevel(r.when, needs) : [];
   const mutations: PolicyMutation[] = [];
@@ -151,9 +185,24 @@ function compileRule(r: RuleDoc, index: number, needs: DetectorNeeds): CompiledR
   }
   if (r.cap_max_tokens !== undefined) mutations.push({ kind: 'cap_max_tokens', max_tokens: r.cap_max_tokens });
   if (r.route !== undefined) mutations.push({ kind: 'route', model: r.route });
-  const out: CompiledRule = { name, when, mutations };
-  if (r.deny !== undefined) out.deny = template(r.deny === true ? `denied by policy {{ policy }} (rule {{ rule }})` : r.deny, needs);
-  if (r.warn !== undefined) out.warn = template(r.warn === true ? `policy {{ policy }} (rule {{ rule }}) matched` : r.warn, needs);
+  const out: CompiledRule<PolicyInput> = { name, when, mutations };
+  if (r.deny !== undefined) out.deny = template(r.deny === true ? DEFAULT_DENY : r.deny, needs);
+  if (r.warn !== undefined) out.warn = template(r.warn === true ? DEFAULT_WARN : r.warn, needs);
+  if (r.severity) out.severity = r.severity;
+  if (r.data) out.data = r.data;
+  return out;
+}
+
+const DEFAULT_DENY = `denied by policy {{ policy }} (rule {{ rule }})`;
+const DEFAULT_WARN = `policy {{ policy }} (rule {{ rule }}) matched`;
+
+/** A ci rule: CI conditions, deny/warn only (the schema rejects mutations in a ci policy). */
+function compileCiRule(r: RuleDoc, index: number): CompiledRule<CiPolicyInput> {
+  const out: CompiledRule<CiPolicyInput> = { name: r.name ?? `rules[${index}]`, when: r.when ? compileCiConditions(r.when) : [], mutations: [] };
+  if (r.deny !== undefined) out.deny = compileTemplate(r.deny === true ? DEFAULT_DENY : r.deny, 'ci');
+  if (r.warn !== undefined) out.warn = compileTemplate(r.warn === true ? DEFAULT_WARN : r.warn, 'ci');
+  const select = ciFindingsSelector(r.when);
+  if (select) out.findings = select;
   if (r.severity) out.severity = r.severity;
   if (r.data) out.data = r.data;
   return out;
@@ -260,28 +309,12 @@ function compileKey(c: ConditionDoc, key: keyof ConditionDoc, needs: DetectorNee
     }
     case 'session':
       return sessionTest(c.session!);
+    case 'findings':
+    case 'config':
+    case 'changes':
+      // The schema's phase check keeps CI conditions out of request policies.
+      throw new WardenError(YAML_POLICY_INVALID, `\`${key}\` is a ci condition: add \`phase: ci\` to the policy`);
   }
-}
-
-function globs(g: string | string[]): RegExp[] {
-  return (Array.isArray(g) ? g : [g]).map(globToRegExp);
-}
-
-function globTest(g: string | string[], get: (i: PolicyInput) => string | null): Cond {
-  const res = globs(g);
-  if (res.length === 1) {
-    const re = res[0];
-    return (i) => {
-      const v = get(i);
-      return v !== null && re.test(v);
-    };
-  }
-  return (i) => {
-    const v = get(i);
-    if (v === null) return false;
-    for (const re of res) if (re.test(v)) return true;
-    return false;
-  };
 }
 
 type NumberTestDoc = NonNullable<ConditionDoc['max_tokens']>;
@@ -326,50 +359,6 @@ function total(counts: readonly DetectorCount[], types: ReadonlySet<string> | un
     n += c.count;
   }
   return n;
-}
-
-function timeTest(t: NonNullable<ConditionDoc['time']>): Cond {
-  let window: ((minutes: number) => boolean) | undefined;
-  if (t.hours) {
-    const [a, b] = t.hours.split('-').map((hm) => {
-      const [h, m] = hm.split(':').map(Number);
-      return h * 60 + m;
-    });
-    if (a === b) window = () => true;
-    else if (a < b) window = (m) => m >= a && m < b;
-    else window = (m) => m >= a || m < b;
-  }
-  const days = t.weekdays ? new Set<string>(t.weekdays) : undefined;
-  return (i) => {
-    if (days && !days.has(i.time.weekday)) return false;
-    if (window && !window(i.time.hour * 60 + i.time.minute)) return false;
-    return true;
-  };
-}
-
-function principalTest(p: NonNullable<ConditionDoc['principal']>): Cond {
-  const checks: Cond[] = [];
-  const field = (g: string | string[] | undefined, get: (i: PolicyInput) => string | null): void => {
-    if (g !== undefined) checks.push(globTest(g, get));
-  };
-  field(p.projects, (i) => i.principal.project);
-  field(p.teams, (i) => i.principal.team);
-  field(p.users, (i) => i.principal.user);
-  field(p.keys, (i) => i.principal.key);
-  field(p.sessions, (i) => i.principal.session);
-  if (p.tags) {
-    for (const [k, g] of Object.entries(p.tags)) {
-      const re = globToRegExp(g);
-      checks.push((i) => {
-        const v = i.principal.tags[k];
-        return v !== undefined && re.test(v);
-      });
-    }
-  }
-  return (i) => {
-    for (const c of checks) if (!c(i)) return false;
-    return true;
-  };
 }
 
 function sessionTest(t: NonNullable<ConditionDoc['session']>): Cond {

@@ -1,9 +1,12 @@
 // The YAML policy format: one zod schema that validates policy files (with file:line:col errors via
-// config/load.ts) and generates policies/schema/warden-policy.schema.json for editors.
+// config/load.ts) and generates policies/schema/warden-policy.schema.json for editors. Request and
+// CI policies (`phase: ci`) share the schema; which conditions, actions and placeholders a phase
+// allows is checked once the file is otherwise valid, so the error names the offending key.
 import { RE2JS } from 're2js';
 import { z } from 'zod';
+import { SCAN_SEVERITIES } from '../../analysis/types.js';
 import { ENFORCEMENTS, POLICY_TYPES, SCOPE_KEYS, SEVERITIES, SPEND_PERIODS, SPEND_SCOPES, WEEKDAYS } from '../decision.js';
-import { templateError } from './template.js';
+import { templateError, type TemplatePhase } from './template.js';
 
 /** Policy names: what `warden policy show NAME` takes and violations carry. */
 export const POLICY_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -122,6 +125,36 @@ const sessionTest = z
     when: (payload) => payload.issues.length === 0,
   });
 
+const findingsTest = z
+  .object({
+    min_severity: z.enum(SCAN_SEVERITIES).optional().meta({ description: 'Only findings at this severity or above (info < low < medium < high < critical).' }),
+    packs: globList.optional().meta({ description: 'Only findings of rules from these built-in packs (llm, security, secrets, complexity).' }),
+    rules: globList.optional().meta({ description: 'Only findings of rules whose id matches (e.g. "llm.hardcoded-api-key.*").' }),
+    paths: globList
+      .optional()
+      .meta({ description: 'Only findings in files matching these path globs (`**` any directories; a glob without `/` matches a base name at any depth).' }),
+    min_count: z.number().int().min(1).optional().meta({ description: 'How many matching findings it takes (default 1).' }),
+    include_suppressed: z.boolean().optional().meta({ description: 'Count findings suppressed inline or by the baseline too (default false).' }),
+  })
+  .strict();
+
+const configTest = z
+  .object({
+    present: z.boolean().optional().meta({ description: 'The repository has Warden config: .warden/config.yaml or policy files in .warden/policies.' }),
+    valid: z.boolean().optional().meta({ description: 'Neither .warden/config.yaml nor any policy file in .warden/policies has errors.' }),
+  })
+  .strict()
+  .refine((o) => Object.keys(o).length > 0, { message: 'give present or valid', when: (payload) => payload.issues.length === 0 });
+
+const changesTest = z
+  .object({
+    files: globList.optional().meta({ description: 'Changed files matching these path globs (at least min_files of them, default 1).' }),
+    min_files: z.number().int().min(0).optional().meta({ description: 'At least this many changed files (matching `files` when given).' }),
+    added_lines: numberTest.optional().meta({ description: 'Lines the change adds, over all files.' }),
+  })
+  .strict()
+  .refine((o) => Object.keys(o).length > 0, { message: 'give files, min_files or added_lines', when: (payload) => payload.issues.length === 0 });
+
 /** A condition as written: every key present must hold (all/any/not combine nested conditions). */
 export interface ConditionDoc {
   all?: ConditionDoc[];
@@ -146,6 +179,9 @@ export interface ConditionDoc {
   text?: z.infer<typeof textTest>;
   spend?: z.infer<typeof spendTest>;
   session?: z.infer<typeof sessionTest>;
+  findings?: z.infer<typeof findingsTest>;
+  config?: z.infer<typeof configTest>;
+  changes?: z.infer<typeof changesTest>;
 }
 
 export const CONDITION_KEYS = [
@@ -171,7 +207,21 @@ export const CONDITION_KEYS = [
   'text',
   'spend',
   'session',
+  'findings',
+  'config',
+  'changes',
 ] as const;
+export type ConditionKey = (typeof CONDITION_KEYS)[number];
+
+/** Conditions of a ci policy (`phase: ci`): what `warden ci` knows, plus the shared ones. */
+export const CI_CONDITION_KEYS = ['all', 'any', 'not', 'time', 'principal', 'findings', 'config', 'changes'] as const satisfies readonly ConditionKey[];
+/** Conditions that read the CI document and so only a ci policy may use. */
+const CI_ONLY_KEYS: ReadonlySet<string> = new Set(['findings', 'config', 'changes']);
+const CI_KEYS: ReadonlySet<string> = new Set(CI_CONDITION_KEYS);
+
+/** The phases a YAML policy may declare; `request` by default. */
+export const YAML_POLICY_PHASES = ['request', 'response', 'ci'] as const;
+export type YamlPolicyPhase = (typeof YAML_POLICY_PHASES)[number];
 
 export const conditionSchema: z.ZodType<ConditionDoc> = z.lazy(() =>
   z
@@ -200,13 +250,19 @@ export const conditionSchema: z.ZodType<ConditionDoc> = z.lazy(() =>
       session: sessionTest
         .optional()
         .meta({ description: "The request's session so far (agent-loop guard): requests, spend_usd, elapsed_seconds, prompt_repeats." }),
+      findings: findingsTest
+        .optional()
+        .meta({ description: 'ci policies: at least min_count (default 1) scan findings match every filter given.' }),
+      config: configTest.optional().meta({ description: "ci policies: the repository's Warden config is present / valid." }),
+      changes: changesTest.optional().meta({ description: 'ci policies: what the pull/merge request changes.' }),
     })
     .strict()
     .refine((o) => Object.keys(o).length > 0, { message: 'a condition needs at least one key' }),
 );
 
+// Checked against both phases here; the policy's own phase is checked once the file is valid.
 const messageTemplate = z.string().min(1).superRefine((text, ctx) => {
-  const err = templateError(text);
+  const err = templateError(text, 'any');
   if (err) ctx.addIssue({ code: 'custom', message: err });
 });
 
@@ -264,18 +320,70 @@ export const yamlPolicySchema = z
     type: z.enum(POLICY_TYPES).optional().meta({ description: 'Default: security.' }),
     enforcement: z.enum(ENFORCEMENTS).optional().meta({ description: 'strict blocks, warning allows with a warning, monitor only audits. Default: strict.' }),
     enabled: z.boolean().optional().meta({ description: 'false: loaded and listed, never evaluated. Default: true.' }),
+    phase: z
+      .enum(YAML_POLICY_PHASES)
+      .optional()
+      .meta({ description: 'request (default): before the proxy forwards a request; response: after its response; ci: in `warden ci`, over the scan findings and the change.' }),
     scope: scopeSchema.optional(),
     rules: z.array(ruleSchema).min(1),
   })
   .strict()
-  .meta({ title: 'Warden YAML policy', description: 'A request policy for the Warden proxy (docs/policies.md).' });
+  .superRefine((doc, ctx) => checkPhase(doc, ctx))
+  .meta({
+    title: 'Warden YAML policy',
+    description: 'A request policy for the Warden proxy, or with `phase: ci` a policy for `warden ci` (docs/policies.md).',
+  });
 export type YamlPolicyDoc = z.infer<typeof yamlPolicySchema>;
+
+type Issues = { addIssue(issue: { code: 'custom'; message: string; path: PropertyKey[]; input?: unknown }): void };
+
+/**
+ * What the policy's phase allows: ci policies take the CI conditions and only deny/warn; request
+ * and response policies take the request conditions. One issue per offending key, located at it.
+ */
+function checkPhase(doc: { phase?: YamlPolicyPhase; rules: RuleDoc[] }, ctx: Issues): void {
+  const ci = doc.phase === 'ci';
+  const tphase: TemplatePhase = ci ? 'ci' : 'request';
+  doc.rules.forEach((r, i) => {
+    if (r.when) checkCondition(r.when, ['rules', i, 'when'], ci, ctx);
+    if (ci) {
+      for (const a of ['redact', 'cap_max_tokens', 'route'] as const) {
+        if (r[a] !== undefined) ctx.addIssue({ code: 'custom', path: ['rules', i, a], message: `a ci policy can only deny or warn: \`${a}\` changes a request` });
+      }
+    }
+    for (const a of ['deny', 'warn'] as const) {
+      const t = r[a];
+      if (typeof t !== 'string') continue;
+      const err = templateError(t, tphase);
+      if (err) ctx.addIssue({ code: 'custom', path: ['rules', i, a], message: err });
+    }
+  });
+}
+
+function checkCondition(c: ConditionDoc, at: PropertyKey[], ci: boolean, ctx: Issues): void {
+  for (const key of Object.keys(c) as ConditionKey[]) {
+    if (c[key] === undefined) continue;
+    const here = [...at, key];
+    if (ci && !CI_KEYS.has(key)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: here,
+        message: `\`${key}\` is a request condition and a ci policy has no request: use ${CI_CONDITION_KEYS.join(', ')}`,
+      });
+    } else if (!ci && CI_ONLY_KEYS.has(key)) {
+      ctx.addIssue({ code: 'custom', path: here, message: `\`${key}\` is a ci condition: add \`phase: ci\` to the policy to use it in \`warden ci\`` });
+    }
+  }
+  c.all?.forEach((x, j) => checkCondition(x, [...at, 'all', j], ci, ctx));
+  c.any?.forEach((x, j) => checkCondition(x, [...at, 'any', j], ci, ctx));
+  if (c.not) checkCondition(c.not, [...at, 'not'], ci, ctx);
+}
 
 /** Keys each mapping allows, for "did you mean" hints in errors. */
 export function yamlPolicyKnownKeys(p: readonly PropertyKey[]): string[] | undefined {
   const last = p.length > 0 ? p[p.length - 1] : undefined;
   const parent = p.length > 1 ? p[p.length - 2] : undefined;
-  if (p.length === 0) return ['name', 'title', 'description', 'type', 'enforcement', 'enabled', 'scope', 'rules'];
+  if (p.length === 0) return ['name', 'title', 'description', 'type', 'enforcement', 'enabled', 'phase', 'scope', 'rules'];
   if (p.length === 1 && last === 'scope') return [...SCOPE_KEYS];
   if (p.length === 2 && p[0] === 'rules') return ['name', 'description', 'when', 'deny', 'warn', 'redact', 'cap_max_tokens', 'route', 'severity', 'data'];
   if (p[0] === 'rules' && p.length >= 3 && (p[2] === 'when' || last === 'not' || typeof last === 'number' || parent === 'all' || parent === 'any')) {
@@ -285,6 +393,10 @@ export function yamlPolicyKnownKeys(p: readonly PropertyKey[]): string[] | undef
     if (last === 'spend') return ['scope', 'period', 'gt', 'gte', 'lt', 'lte'];
     if (last === 'pii' || last === 'secrets') return ['types', 'min_count', 'min_confidence'];
     if (last === 'session') return [...SESSION_TEST_KEYS];
+    if (last === 'findings') return ['min_severity', 'packs', 'rules', 'paths', 'min_count', 'include_suppressed'];
+    if (last === 'config') return ['present', 'valid'];
+    if (last === 'changes') return ['files', 'min_files', 'added_lines'];
+    if (parent === 'changes' && last === 'added_lines') return ['gt', 'gte', 'lt', 'lte', 'eq', 'ne', 'present'];
     if (parent === 'session' && (SESSION_TEST_KEYS as readonly PropertyKey[]).includes(last as PropertyKey)) return ['gt', 'gte', 'lt', 'lte', 'eq', 'ne', 'present'];
     if (
       last === 'max_tokens' ||

@@ -1,12 +1,20 @@
-// Message templates of YAML policies: `{{ model }}`, `{{ request.max_tokens }}`, `{{ pii_types }}`.
-// Placeholders are checked when the policy loads (an unknown one is a located schema error) and
-// compiled to a list of parts, so rendering is string concatenation.
-import type { DetectorCount, DetectorNeeds, PolicyInput } from '../decision.js';
+// Message templates of YAML policies: `{{ model }}`, `{{ request.max_tokens }}`, `{{ pii_types }}`,
+// and for CI policies `{{ findings_count }}`, `{{ findings_locations }}`, `{{ scan.by_severity.high }}`.
+// Placeholders are checked when the policy loads (an unknown one, or one of the other phase, is a
+// located schema error) and compiled to a list of parts, so rendering is string concatenation.
+import type { CiFinding, CiPolicyInput } from '../ci-input.js';
+import type { AnyPolicyInput, DetectorCount, DetectorNeeds } from '../decision.js';
 
-/** Top-level fields of the input document a dotted placeholder may start with. */
-const ROOTS = new Set(['phase', 'request', 'principal', 'client', 'detectors', 'risk_score', 'spend', 'budgets', 'session', 'time', 'response']);
+/** Which input document a template renders against: request/response policies' or CI policies'. */
+export type TemplatePhase = 'request' | 'ci';
 
-/** One-word placeholders and the input path each stands for. */
+/** Top-level fields of the input document a dotted placeholder may start with, per phase. */
+const ROOTS: Record<TemplatePhase, ReadonlySet<string>> = {
+  request: new Set(['phase', 'request', 'principal', 'client', 'detectors', 'risk_score', 'spend', 'budgets', 'session', 'time', 'response']),
+  ci: new Set(['phase', 'ci', 'changes', 'scan', 'config', 'principal', 'time']),
+};
+
+/** One-word placeholders and the input path each stands for (request documents). */
 const ALIASES: Record<string, readonly string[]> = {
   model: ['request', 'model'],
   provider: ['request', 'provider'],
@@ -26,18 +34,31 @@ const ALIASES: Record<string, readonly string[]> = {
   injection_score: ['detectors', 'injection', 'score'],
 };
 
-/** Placeholders that are not input paths. */
-const COMPUTED = new Set(['policy', 'rule', 'pii_types', 'secret_types']);
+/** Placeholders that are not input paths, per phase (`policy` and `rule` in both). */
+const COMPUTED: Record<TemplatePhase, ReadonlySet<string>> = {
+  request: new Set(['policy', 'rule', 'pii_types', 'secret_types']),
+  ci: new Set(['policy', 'rule', 'findings_count', 'findings_rules', 'findings_locations', 'config_errors']),
+};
+
+/** Bounds on the CI list placeholders: a message is one line of a PR comment, not a report. */
+const MAX_LISTED_RULES = 10;
+const MAX_LISTED_LOCATIONS = 5;
+const MAX_LISTED_ERRORS = 5;
 
 export interface TemplateContext {
   policy: string;
   rule: string;
+  /**
+   * CI policies: the findings the rule's `findings` condition selected (computed on demand, only
+   * when the message shows them). Absent: every unsuppressed finding of the input.
+   */
+  findings?: () => readonly CiFinding[];
 }
 
-type Part = string | ((input: PolicyInput, ctx: TemplateContext) => string);
+type Part = string | ((input: AnyPolicyInput, ctx: TemplateContext) => string);
 
 export interface CompiledTemplate {
-  render(input: PolicyInput, ctx: TemplateContext): string;
+  render(input: AnyPolicyInput, ctx: TemplateContext): string;
   /** Detectors whose output the template shows. */
   needs: DetectorNeeds;
 }
@@ -45,20 +66,37 @@ export interface CompiledTemplate {
 const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;
 const PATH_RE = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$/;
 
-/** Why `text` is not a valid template, or undefined when it is. */
-export function templateError(text: string): string | undefined {
+function knownIn(name: string, phase: TemplatePhase): boolean {
+  const root = name.split('.')[0];
+  if (!name.includes('.')) return (phase === 'request' && Object.hasOwn(ALIASES, name)) || COMPUTED[phase].has(name) || ROOTS[phase].has(name);
+  return ROOTS[phase].has(root);
+}
+
+/**
+ * Why `text` is not a valid template for `phase`, or undefined when it is. `any` accepts a
+ * placeholder valid in either phase (the per-field check, before the policy's phase is known).
+ */
+export function templateError(text: string, phase: TemplatePhase | 'any' = 'request'): string | undefined {
   for (const m of text.matchAll(PLACEHOLDER)) {
     const name = m[1];
     if (!PATH_RE.test(name)) return `{{ ${name} }} is not a placeholder name (use a dotted input path such as request.model)`;
-    const root = name.split('.')[0];
-    if (!name.includes('.') && (ALIASES[name] || COMPUTED.has(name) || ROOTS.has(name))) continue;
-    if (name.includes('.') && ROOTS.has(root)) continue;
-    return `unknown placeholder {{ ${name} }}: use an input path (request.model, principal.project, ...) or one of ${[...Object.keys(ALIASES), ...COMPUTED].join(', ')}`;
+    if (phase === 'any' ? knownIn(name, 'request') || knownIn(name, 'ci') : knownIn(name, phase)) continue;
+    if (phase === 'ci' && knownIn(name, 'request')) {
+      return `{{ ${name} }} reads the request document, which a ci policy does not have: use an input path (scan.findings_total, ci.repository, ...) or one of ${[...COMPUTED.ci].join(', ')}`;
+    }
+    if (phase === 'request' && knownIn(name, 'ci')) {
+      return `{{ ${name} }} is a ci placeholder: add \`phase: ci\` to the policy, or use an input path (request.model, principal.project, ...)`;
+    }
+    if (phase === 'ci') {
+      return `unknown placeholder {{ ${name} }}: use an input path (scan.findings_total, ci.repository, ...) or one of ${[...COMPUTED.ci].join(', ')}`;
+    }
+    return `unknown placeholder {{ ${name} }}: use an input path (request.model, principal.project, ...) or one of ${[...Object.keys(ALIASES), ...COMPUTED.request].join(', ')}`;
   }
   return undefined;
 }
 
-export function compileTemplate(text: string): CompiledTemplate {
+/** Compiles a template already checked with templateError(text, phase). */
+export function compileTemplate(text: string, phase: TemplatePhase = 'request'): CompiledTemplate {
   const parts: Part[] = [];
   const needs: DetectorNeeds = { pii: false, secrets: false, injection: false };
   let last = 0;
@@ -67,7 +105,7 @@ export function compileTemplate(text: string): CompiledTemplate {
     if (at > last) parts.push(text.slice(last, at));
     last = at + m[0].length;
     const name = m[1];
-    parts.push(placeholder(name, needs));
+    parts.push(placeholder(name, phase, needs));
   }
   if (last < text.length) parts.push(text.slice(last));
   if (parts.length === 1 && typeof parts[0] === 'string') {
@@ -84,20 +122,35 @@ export function compileTemplate(text: string): CompiledTemplate {
   };
 }
 
-function placeholder(name: string, needs: DetectorNeeds): Part {
+function placeholder(name: string, phase: TemplatePhase, needs: DetectorNeeds): Part {
   switch (name) {
     case 'policy':
       return (_i, ctx) => ctx.policy;
     case 'rule':
       return (_i, ctx) => ctx.rule;
+  }
+  if (phase === 'ci') {
+    switch (name) {
+      case 'findings_count':
+        return (i, ctx) => String(selected(i, ctx).length);
+      case 'findings_rules':
+        return (i, ctx) => bounded([...new Set(selected(i, ctx).map((f) => f.rule_id))], MAX_LISTED_RULES, ', ');
+      case 'findings_locations':
+        return (i, ctx) => bounded(selected(i, ctx).map((f) => `${f.path}:${f.line}`), MAX_LISTED_LOCATIONS, ', ');
+      case 'config_errors':
+        return (i) => (i.phase === 'ci' ? bounded(i.config.errors, MAX_LISTED_ERRORS, '; ') : 'none');
+    }
+    return pathPart(name.split('.'));
+  }
+  switch (name) {
     case 'pii_types':
       needs.pii = true;
-      return (i) => typeNames(i.detectors.pii);
+      return (i) => (i.phase === 'ci' ? 'none' : typeNames(i.detectors.pii));
     case 'secret_types':
       needs.secrets = true;
-      return (i) => typeNames(i.detectors.secrets);
+      return (i) => (i.phase === 'ci' ? 'none' : typeNames(i.detectors.secrets));
   }
-  const path = ALIASES[name] ?? name.split('.');
+  const path = Object.hasOwn(ALIASES, name) ? ALIASES[name] : name.split('.');
   if (path[0] === 'risk_score') {
     needs.pii = needs.secrets = needs.injection = true;
   } else if (path[0] === 'detectors') {
@@ -106,6 +159,11 @@ function placeholder(name: string, needs: DetectorNeeds): Part {
     else if (path[1] === 'secrets') needs.secrets = true;
     else if (path[1] === 'injection') needs.injection = true;
   }
+  return pathPart(path);
+}
+
+/** The value at `path` of the input document, as it reads in a sentence. */
+function pathPart(path: readonly string[]): Part {
   return (input) => {
     let v: unknown = input;
     for (const seg of path) {
@@ -114,6 +172,23 @@ function placeholder(name: string, needs: DetectorNeeds): Part {
     }
     return formatValue(v);
   };
+}
+
+/** A CI rule's findings: those its condition selected, else every unsuppressed one. */
+function selected(input: AnyPolicyInput, ctx: TemplateContext): readonly CiFinding[] {
+  if (ctx.findings) return ctx.findings();
+  return input.phase === 'ci' ? unsuppressed(input) : [];
+}
+
+function unsuppressed(input: CiPolicyInput): CiFinding[] {
+  return input.scan.findings.filter((f) => !f.suppressed);
+}
+
+/** The first `max` items joined, then how many more; `none` for an empty list. */
+function bounded(items: readonly string[], max: number, sep: string): string {
+  if (items.length === 0) return 'none';
+  if (items.length <= max) return items.join(sep);
+  return `${items.slice(0, max).join(sep)}${sep}and ${items.length - max} more`;
 }
 
 function typeNames(counts: readonly DetectorCount[]): string {

@@ -2,6 +2,8 @@
 // verdict, and optionally which policies fire and which mutations apply), run against the policies
 // the file names (default: its own directory) through the same engine the proxy uses. Detectors a
 // policy reads run on the case's `request.messages_text` unless the case lists their results.
+// A case whose document is a CI one (`phase: ci`, or CI-only keys, or the file's `phase: ci`) is
+// completed as the CI input and judged by the ci-phase policies, as `warden ci` would.
 import nodeFs from 'node:fs';
 import path from 'node:path';
 import { LineCounter, isMap, isSeq, parseDocument } from 'yaml';
@@ -9,7 +11,16 @@ import { z } from 'zod';
 import { parseYamlWithSchema } from '../../config/load.js';
 import type { Clock } from '../../deps.js';
 import { WardenError } from '../../errors.js';
-import { MUTATION_KINDS, PolicyEngine, policyInputDocSchema, prepareInput, type Decision, type Verdict } from '../decision.js';
+import { ciPolicyInputDocSchema, completeCiPolicyInput, isCiInputDoc } from '../ci-input.js';
+import {
+  MUTATION_KINDS,
+  PolicyEngine,
+  policyInputDocSchema,
+  prepareInput,
+  type AnyPolicyInput,
+  type Decision,
+  type Verdict,
+} from '../decision.js';
 import { formatLoadError, loadPolicySet } from '../packs/loader.js';
 
 export const YAML_TEST_INVALID = 'policy_test_invalid';
@@ -26,17 +37,46 @@ const expectSchema = z
 const caseSchema = z
   .object({
     name: z.string().min(1),
-    input: policyInputDocSchema.optional(),
+    // Validated by the file's check below, against the request or the CI document's schema.
+    input: z.unknown().optional(),
     expect: z.union([z.enum(['allow', 'warn', 'deny']), expectSchema]),
   })
   .strict();
 
+/** Phases a test file may set for its cases: `ci` makes every case a CI document. */
+const TEST_FILE_PHASES = ['request', 'response', 'ci'] as const;
+
 export const yamlTestFileSchema = z
   .object({
     policies: z.array(z.string().min(1)).min(1).optional(),
+    phase: z.enum(TEST_FILE_PHASES).optional(),
     cases: z.array(caseSchema).min(1),
   })
-  .strict();
+  .strict()
+  .superRefine((file, ctx) => {
+    // Each case's input against its own document's schema, the issues kept as zod reports them
+    // so parseYamlWithSchema locates them at the offending key.
+    file.cases.forEach((c, i) => {
+      const ci = caseIsCi(c.input, file.phase);
+      const r = (ci ? ciPolicyInputDocSchema : policyInputDocSchema).safeParse(caseDoc(c.input, file.phase, ci), { reportInput: true });
+      if (r.success) return;
+      for (const issue of r.error.issues) ctx.addIssue({ ...issue, path: ['cases', i, 'input', ...issue.path] });
+    });
+  });
+
+/** A case is a CI document when it says so, the file says so, or it has CI-only keys. */
+function caseIsCi(input: unknown, filePhase: (typeof TEST_FILE_PHASES)[number] | undefined): boolean {
+  const own = input !== null && typeof input === 'object' ? (input as { phase?: unknown }).phase : undefined;
+  if (own !== undefined) return own === 'ci';
+  return filePhase === 'ci' || isCiInputDoc(input);
+}
+
+/** The case's document with the file's phase filled in (when the case has none). */
+function caseDoc(input: unknown, filePhase: (typeof TEST_FILE_PHASES)[number] | undefined, ci: boolean): unknown {
+  const doc = input ?? {};
+  if (filePhase === undefined || doc === null || typeof doc !== 'object' || Array.isArray(doc) || 'phase' in doc) return doc;
+  return { ...doc, phase: ci ? 'ci' : filePhase };
+}
 
 export type YamlTestStatus = 'pass' | 'fail' | 'error';
 
@@ -116,7 +156,12 @@ function runFile(file: string, opts: YamlTestOptions): YamlTestCaseResult[] {
     if (loadError) return { ...base, status: 'error' as const, message: `policies failed to load: ${loadError}` };
     let decision: Decision;
     try {
-      decision = engine.evaluate(prepareInput(engine, c.input ?? {}, { nowMs: opts.clock.now() }));
+      const ci = caseIsCi(c.input, doc.phase);
+      const docIn = caseDoc(c.input, doc.phase, ci);
+      const input: AnyPolicyInput = ci
+        ? completeCiPolicyInput(docIn, { nowMs: opts.clock.now() })
+        : prepareInput(engine, docIn, { nowMs: opts.clock.now() });
+      decision = engine.evaluate(input);
     } catch (e) {
       return { ...base, status: 'error' as const, message: e instanceof Error ? e.message : String(e) };
     }
