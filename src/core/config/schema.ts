@@ -344,10 +344,10 @@ const policySchema = z
       }),
   );
 
-const re2Schema = z
+/** A user-supplied regular expression: RE2 syntax (linear-time matching, DESIGN §10), checked at load. */
+export const re2PatternSchema = z
   .string()
   .min(1)
-  .max(1000)
   .superRefine((src, ctx) => {
     try {
       RE2JS.compile(src);
@@ -360,7 +360,7 @@ const scanSchema = z.strictObject({
   secrets: z
     .strictObject({
       allow_paths: z.array(z.string().min(1).max(1000)).max(1000).optional(),
-      allow_values: z.array(re2Schema).max(1000).optional(),
+      allow_values: z.array(re2PatternSchema.max(1000)).max(1000).optional(),
     })
     .optional(),
 });

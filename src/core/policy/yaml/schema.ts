@@ -2,9 +2,9 @@
 // config/load.ts) and generates policies/schema/warden-policy.schema.json for editors. Request and
 // CI policies (`phase: ci`) share the schema; which conditions, actions and placeholders a phase
 // allows is checked once the file is otherwise valid, so the error names the offending key.
-import { RE2JS } from 're2js';
 import { z } from 'zod';
 import { SCAN_SEVERITIES } from '../../analysis/types.js';
+import { re2PatternSchema } from '../../config/schema.js';
 import { ENFORCEMENTS, POLICY_TYPES, SCOPE_KEYS, SEVERITIES, SPEND_PERIODS, SPEND_SCOPES, WEEKDAYS } from '../decision.js';
 import { templateError, type TemplatePhase } from './template.js';
 
@@ -82,16 +82,7 @@ const textTest = z
       .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
       .optional()
       .meta({ description: 'Substrings (plain text, case-insensitive); any may occur.' }),
-    regex: z
-      .string()
-      .min(1)
-      .superRefine((src, ctx) => {
-        try {
-          RE2JS.compile(src);
-        } catch (e) {
-          ctx.addIssue({ code: 'custom', message: `not an RE2 regular expression: ${(e as Error).message}` });
-        }
-      })
+    regex: re2PatternSchema
       .optional()
       .meta({ description: 'An RE2 regular expression searched in the prompt text.' }),
   })

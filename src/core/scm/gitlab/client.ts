@@ -2,7 +2,7 @@
 // root under CI_API_V4_URL, the token rules (CI_JOB_TOKEN cannot write notes, discussions or commit
 // statuses), project-id normalisation, and turning a failed call into one line with no secret in it.
 import { Gitlab, GitbeakerRequestError, GitbeakerRetryError, GitbeakerTimeoutError } from '@gitbeaker/rest';
-import type { GitlabContext } from '../types.js';
+import type { CiReport, GitlabContext, Reporter, ReporterContext, ReporterResult } from '../types.js';
 
 export type GitlabClient = InstanceType<typeof Gitlab<false>>;
 
@@ -98,4 +98,23 @@ export function describeGitlabError(e: unknown, action: string, token?: string):
 export function redact(text: string, token?: string): string {
   if (!token || token.length < 4) return text;
   return text.split(token).join('[REDACTED]');
+}
+
+/**
+ * A GitLab reporter from its `run`, keeping the never-throws contract: anything `run` throws (a bug,
+ * a malformed context) becomes a failed result with the token masked.
+ */
+export function gitlabReporter(name: string, run: (report: CiReport, ctx: ReporterContext) => Promise<ReporterResult>): Reporter {
+  return {
+    name,
+    provider: 'gitlab',
+    async report(report, ctx) {
+      try {
+        return await run(report, ctx);
+      } catch (e) {
+        const error = redact(`unexpected error: ${e instanceof Error ? e.message : String(e)}`, ctx.ci.gitlab?.token);
+        return { reporter: name, ok: false, detail: `failed: ${error}`, error };
+      }
+    },
+  };
 }

@@ -17,7 +17,7 @@ import { mdEscape } from '../../analysis/outputs/markdown.js';
 import { findingCommentBody } from '../render.js';
 import type { CiReport, GitlabContext, Reporter, ReporterContext, ReporterResult } from '../types.js';
 import { markerFingerprint, SUMMARY_MARKER } from '../types.js';
-import { createGitlabClient, describeGitlabError, errorStatus, projectIdForApi, redact, writeTokenProblem, type GitlabClient } from './client.js';
+import { createGitlabClient, gitlabReporter, describeGitlabError, errorStatus, projectIdForApi, writeTokenProblem, type GitlabClient } from './client.js';
 
 const NAME = 'gitlab-discussion';
 
@@ -292,15 +292,4 @@ async function run(report: CiReport, ctx: ReporterContext): Promise<ReporterResu
   }
 }
 
-export const gitlabDiscussionReporter: Reporter = {
-  name: NAME,
-  provider: 'gitlab',
-  async report(report, ctx) {
-    try {
-      return await run(report, ctx);
-    } catch (e) {
-      // Last line of defence for the never-throws contract (a bug, or a malformed context).
-      return fail(redact(`unexpected error: ${e instanceof Error ? e.message : String(e)}`, ctx.ci.gitlab?.token));
-    }
-  },
-};
+export const gitlabDiscussionReporter: Reporter = gitlabReporter(NAME, run);

@@ -3,7 +3,7 @@
 // can be required by branch rules. Failure → failed; success and neutral → success (GitLab has no
 // neutral state, and a neutral run must not block a merge).
 import type { CiReport, Reporter, ReporterContext, ReporterResult } from '../types.js';
-import { createGitlabClient, describeGitlabError, projectIdForApi, redact, writeTokenProblem } from './client.js';
+import { createGitlabClient, gitlabReporter, describeGitlabError, projectIdForApi, writeTokenProblem } from './client.js';
 
 const NAME = 'gitlab-status';
 /** The status context name branch rules and the MR widget show. */
@@ -58,14 +58,4 @@ async function run(report: CiReport, ctx: ReporterContext): Promise<ReporterResu
   }
 }
 
-export const gitlabStatusReporter: Reporter = {
-  name: NAME,
-  provider: 'gitlab',
-  async report(report, ctx) {
-    try {
-      return await run(report, ctx);
-    } catch (e) {
-      return fail(redact(`unexpected error: ${e instanceof Error ? e.message : String(e)}`, ctx.ci.gitlab?.token));
-    }
-  },
-};
+export const gitlabStatusReporter: Reporter = gitlabReporter(NAME, run);
