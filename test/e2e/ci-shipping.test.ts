@@ -1,6 +1,6 @@
 // What ships for CI users: the composite GitHub Action (action.yml) and the GitLab CI template run
 // their own scripts here, against a real repository, with the built CLI standing in for the install.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,9 +30,21 @@ afterAll(() => {
   fs.rmSync(home, { recursive: true, force: true });
 });
 
-function bash(script: string, env: Record<string, string | undefined>): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync('bash', ['-e', '-c', script], { cwd: fx.repo.dir, env: homeEnv(home, env), encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+/** Runs `script` with bash -e in the fixture repository; async, so the test worker stays responsive. */
+function bash(script: string, env: Record<string, string | undefined>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', ['-e', '-c', script], { cwd: fx.repo.dir, env: homeEnv(home, env), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
 }
 
 describe('action.yml', () => {
@@ -49,14 +61,14 @@ describe('action.yml', () => {
     expect(runStep.run).not.toMatch(/\$\{\{/);
   });
 
-  it('its script turns the inputs into warden ci arguments and runs the gate', () => {
+  it('its script turns the inputs into warden ci arguments and runs the gate', async () => {
     const inputEnv: Record<string, string> = {};
     for (const [k, v] of Object.entries(runStep.env ?? {})) {
       const m = /^\$\{\{ inputs\.([a-z-]+) \}\}$/.exec(v);
       if (m) inputEnv[k] = action.inputs[m[1]].default ?? '';
     }
     expect(Object.keys(inputEnv)).toEqual(expect.arrayContaining(['WARDEN_REPORTERS', 'WARDEN_FILTER_MODE', 'WARDEN_FAIL_ON', 'WARDEN_ARGS']));
-    const r = bash(runStep.run!, {
+    const r = await bash(runStep.run!, {
       ...ciEnv({}),
       ...inputEnv,
       GITHUB_ACTION_PATH: ROOT,
@@ -81,10 +93,10 @@ describe('the GitLab CI template', () => {
     expect(job.artifacts.reports.codequality).toBe('gl-code-quality-report.json');
   });
 
-  it('its warden line fails the pipeline and writes the report, without a token posting nothing', () => {
+  it('its warden line fails the pipeline and writes the report, without a token posting nothing', async () => {
     const line = job.script.find((s) => s.startsWith('warden ci'))!;
     const vars = Object.fromEntries(Object.entries(job.variables).map(([k, v]) => [k, String(v)]));
-    const r = bash(line, {
+    const r = await bash(line, {
       ...ciEnv({ GITLAB_CI: 'true', CI_PROJECT_ID: '42', CI_API_V4_URL: 'http://127.0.0.1:9/api/v4', CI_COMMIT_SHA: fx.head, CI_MERGE_REQUEST_IID: '3', CI_MERGE_REQUEST_DIFF_BASE_SHA: fx.base, CI_JOB_TOKEN: 'job' }),
       ...vars,
       PATH: `${shim}:${process.env.PATH ?? ''}`,
