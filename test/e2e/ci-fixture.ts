@@ -3,7 +3,7 @@
 // a hard-coded provider key. Built with real git in a temp dir.
 import path from 'node:path';
 import { GitRepo } from '../helpers/git-repo.js';
-import { BIN, cli, homeEnv, type CliResult } from './harness.js';
+import { cli, type CliResult } from './harness.js';
 
 // Assembled at run time so no scanner (ours included) sees a key in this file.
 export const FAKE_OPENAI_KEY = ['sk-proj-', 'A1b2C3d4E5f6G7h8'.repeat(3), 'T3Blbk', 'FJ', 'q9W8e7R6t5Y4u3I2'.repeat(2)].join('');
@@ -61,7 +61,5 @@ export function ciEnv(extra: Record<string, string>): Record<string, string | un
 
 /** `warden ci` run as a subprocess in the fixture repository. */
 export function runCi(home: string, cwd: string, args: string[], env: Record<string, string | undefined>): Promise<CliResult> {
-  void homeEnv;
-  void BIN;
   return cli(home, ['ci', ...args], { cwd: path.resolve(cwd), env, timeoutMs: 120_000 });
 }
