@@ -159,7 +159,8 @@ verdict fails, 1 wins).`;
 
     if (!this.jsonEnabled()) {
       const lines: string[] = [];
-      for (const f of report.findings) lines.push(findingConsoleLine(f) + (report.outside.includes(f) ? ' (not on a changed line)' : ''));
+      const outside = new Set(report.outside);
+      for (const f of report.findings) lines.push(findingConsoleLine(f) + (outside.has(f) ? ' (not on a changed line)' : ''));
       for (const v of report.decision.violations) lines.push(`policy ${v.policy}: ${v.severity} ${v.enforcement}: ${v.message}`);
       for (const e of report.decision.errors) lines.push(`policy ${e.policy} failed to evaluate: ${e.code}: ${e.message}`);
       lines.push(`warden ci: ${report.verdict.headline}`);

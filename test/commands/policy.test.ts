@@ -1,26 +1,16 @@
 // Runs the built CLI (`node bin/run.js policy ...`) on Rego policies written into temp dirs.
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, runCliSync } from '../helpers/cli.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const BIN = path.join(ROOT, 'bin/run.js');
 
 let tmp: string;
 let home: string;
 
 function cli(args: string[], stdin?: string) {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
-    cwd: tmp,
-    env: { ...process.env, WARDEN_HOME: home, NO_COLOR: '1' },
-    encoding: 'utf8',
-    input: stdin,
-    timeout: 60_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runCliSync(args, { home, cwd: tmp, input: stdin });
 }
 
 function write(rel: string, text: string): string {

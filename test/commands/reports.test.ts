@@ -3,29 +3,21 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import SQLite from 'better-sqlite3';
 import type { Insertable } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendAuditEvents } from '../../src/core/audit/chain.js';
 import { openStore } from '../../src/core/store/db.js';
 import type { RequestsTable } from '../../src/core/store/schema.js';
+import { BIN, ROOT, runCliSync } from '../helpers/cli.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const BIN = path.join(ROOT, 'bin/run.js');
 
 let home: string;
 const NOW = Date.now();
 const H = 3_600_000;
 
 function cli(args: string[], wardenHome = home) {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
-    cwd: ROOT,
-    env: { ...process.env, WARDEN_HOME: wardenHome, NO_COLOR: '1' },
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runCliSync(args, { home: wardenHome, cwd: ROOT });
 }
 
 function json(args: string[]) {

@@ -1,27 +1,19 @@
 // Runs the built CLI (`node bin/run.js scan ...`) on real repositories made in temp dirs.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import SQLite from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, runCliSync } from '../helpers/cli.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const BIN = path.join(ROOT, 'bin/run.js');
 
 let tmp: string;
 let home: string;
 let repo: string;
 
 function cli(args: string[], cwd = repo) {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
-    cwd,
-    env: { ...process.env, WARDEN_HOME: home, NO_COLOR: '1' },
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runCliSync(args, { home, cwd, timeoutMs: 120_000 });
 }
 
 function write(rel: string, text: string, base = repo): string {

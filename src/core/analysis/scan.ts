@@ -87,6 +87,11 @@ export function ruleSetHash(rules: readonly LoadedRule[]): string {
   return sha256Hex(canonical.join('\n'));
 }
 
+/** A report of `findings` (default none) with no files scanned: for callers that skip or re-shape a scan. */
+export function scanReportOf(root: string, findings: Finding[] = [], rules: RuleMeta[] = []): ScanReport {
+  return { root, findings, skipped: [], rules, summary: { files: 0, ...summarizeFindings(findings), durationMs: 0, cached: 0 } };
+}
+
 /** Counts of unsuppressed findings by severity and by rule. */
 export function summarizeFindings(findings: readonly Finding[]): Pick<ScanSummary, 'bySeverity' | 'byRule'> {
   const bySeverity = Object.fromEntries(SCAN_SEVERITIES.map((s) => [s, 0])) as Record<ScanSeverity, number>;

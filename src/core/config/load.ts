@@ -67,20 +67,29 @@ export function loadConfig(opts: LoadConfigOptions): LoadedConfig {
   return { config: mergeLayers(layers), files };
 }
 
-function readConfigFile(file: string): string | undefined {
+/** What readConfigFile needs of node:fs (injectable for tests). */
+export type ConfigFileFs = Pick<typeof nodeFs, 'statSync' | 'readFileSync'>;
+
+/**
+ * A config file's text, or undefined when there is none (the file or a directory on its path is
+ * missing). Throws WardenError `config_unreadable` / `config_invalid` (a directory, over 1 MB,
+ * unreadable), located at the file.
+ */
+export function readConfigFile(file: string, fs: ConfigFileFs = nodeFs): string | undefined {
   let buf: Buffer;
   try {
-    const st = nodeFs.statSync(file);
+    const st = fs.statSync(file);
     if (st.isDirectory()) {
-      throw new WardenError('config_unreadable', `${file} is a directory, expected a YAML file`, { location: { file } });
+      throw new WardenError('config_unreadable', 'is a directory, expected a YAML file', { location: { file } });
     }
     if (st.size > MAX_CONFIG_BYTES) {
       throw new WardenError('config_invalid', `config file is larger than 1MB`, { location: { file } });
     }
-    buf = nodeFs.readFileSync(file);
+    buf = fs.readFileSync(file);
   } catch (e) {
     if (e instanceof WardenError) throw e;
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     throw new WardenError('config_unreadable', `cannot read config file: ${(e as Error).message}`, {
       location: { file },
       cause: e,

@@ -6,7 +6,7 @@
 import nodeFs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseConfigText } from '../config/load.js';
+import { parseConfigText, readConfigFile } from '../config/load.js';
 import type { Clock } from '../deps.js';
 import { WardenError } from '../errors.js';
 import {
@@ -20,7 +20,7 @@ import {
   type CiPolicyInput,
 } from './ci-input.js';
 import { PolicyEngine, type Decision, type PolicyMeta } from './decision.js';
-import { loadPolicySet, type LoadPolicyOptions, type PolicyDir, type PolicySet } from './packs/loader.js';
+import { loadPolicySet, policyDirs, type LoadPolicyOptions, type PolicyDir, type PolicySet } from './packs/loader.js';
 
 export {
   MAX_CI_CHANGED_FILES,
@@ -35,9 +35,6 @@ export {
   type CiPolicyInput,
   type CiPolicyInputParts,
 } from './ci-input.js';
-
-/** Config files are hand-written; anything larger is a mistake (the same bound as loadConfig's). */
-const MAX_CONFIG_BYTES = 1024 * 1024;
 
 /**
  * Rego steps per CI policy. Higher than the proxy's per-request bound: a CI run evaluates once per
@@ -72,17 +69,9 @@ export function checkRepoConfig(root: string, deps: RepoConfigDeps = {}): CiConf
 function checkConfigFile(root: string, fs: RepoConfigFs): CiConfigFileState {
   const file = path.join(root, ...CI_CONFIG_FILE.split('/'));
   const state = (present: boolean, errors: string[]): CiConfigFileState => ({ path: CI_CONFIG_FILE, present, valid: errors.length === 0, errors });
-  let text: string;
   try {
-    const st = fs.statSync(file);
-    if (st.isDirectory()) return state(true, [`${CI_CONFIG_FILE}: is a directory, expected a YAML file`]);
-    if (st.size > MAX_CONFIG_BYTES) return state(true, [`${CI_CONFIG_FILE}: config file is larger than 1MB`]);
-    text = fs.readFileSync(file).toString('utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return state(false, []);
-    return state(true, [`${CI_CONFIG_FILE}: cannot read: ${(e as Error).message}`]);
-  }
-  try {
+    const text = readConfigFile(file, fs);
+    if (text === undefined) return state(false, []);
     // Located against the repository-relative name, so the error reads the same on any runner.
     parseConfigText(text, CI_CONFIG_FILE);
   } catch (e) {
@@ -124,14 +113,15 @@ export interface CiPolicyDirsOptions {
   builtin?: boolean;
 }
 
-/** The directories `warden ci` loads policies from, lowest precedence first (as policyDirs()). */
+/** The directories `warden ci` loads policies from, lowest precedence first: policyDirs() with the CI packs built in. */
 export function ciPolicyDirs(opts: CiPolicyDirsOptions): PolicyDir[] {
-  const out: PolicyDir[] = [];
-  if (opts.builtin !== false) out.push({ dir: builtinCiPolicyDir(), origin: 'builtin' });
-  if (opts.configDir) out.push({ dir: path.join(opts.configDir, 'policies'), origin: 'global' });
-  out.push({ dir: path.join(opts.root, '.warden', 'policies'), origin: 'repo' });
-  for (const e of opts.extraPolicyPaths ?? []) out.push({ dir: path.resolve(e), origin: 'path' });
-  return out;
+  return policyDirs({
+    builtinDir: builtinCiPolicyDir(),
+    builtin: opts.builtin,
+    configDir: opts.configDir,
+    repoRoot: opts.root,
+    extra: (opts.extraPolicyPaths ?? []).map((e) => path.resolve(e)),
+  });
 }
 
 export interface EvaluateCiPoliciesOptions extends CiPolicyDirsOptions {

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { gitFor, gitMessage } from '../analysis/diff.js';
 import { runScan, type FailOn } from '../analysis/run-scan.js';
-import { compareFindingsByLocation, summarizeFindings } from '../analysis/scan.js';
+import { compareFindingsByLocation, scanReportOf, summarizeFindings } from '../analysis/scan.js';
 import type { SecretsAllowlist } from '../analysis/secrets.js';
 import type { ScanReport } from '../analysis/types.js';
 import { systemClock, type Clock } from '../deps.js';
@@ -70,16 +70,6 @@ export interface RunCiResult {
   /** The scan's own summary (files analysed, duration, cache hits) and the files it skipped. */
   scanSummary: ScanReport['summary'];
   skipped: ScanReport['skipped'];
-}
-
-function emptyReport(root: string): ScanReport {
-  return {
-    root,
-    findings: [],
-    skipped: [],
-    rules: [],
-    summary: { files: 0, bySeverity: { info: 0, low: 0, medium: 0, high: 0, critical: 0 }, byRule: {}, durationMs: 0, cached: 0 },
-  };
 }
 
 /** Checks the head out in a temporary worktree; the returned function removes it. */
@@ -145,7 +135,7 @@ export async function runCi(opts: RunCiOptions): Promise<RunCiResult> {
   let scan: ScanReport;
   try {
     const paths = opts.filterMode === 'nofilter' ? [] : [...diff.files.keys()].filter((p) => nodeFs.existsSync(path.join(root, p)));
-    if (opts.filterMode !== 'nofilter' && paths.length === 0) scan = emptyReport(root);
+    if (opts.filterMode !== 'nofilter' && paths.length === 0) scan = scanReportOf(root);
     else {
       const result = await runScan({
         root,

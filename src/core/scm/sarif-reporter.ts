@@ -3,6 +3,7 @@
 // per run (the SARIF renderer keeps the most severe and says how many it left out).
 import path from 'node:path';
 import { renderSarif } from '../analysis/outputs/sarif.js';
+import { scanReportOf } from '../analysis/scan.js';
 import type { Reporter } from './types.js';
 
 /** Where the file goes when --sarif is not given, relative to the repository root. */
@@ -17,10 +18,7 @@ export function sarifReporter(file?: string): Reporter {
       const results = Math.min(report.findings.length, 5000);
       if (ctx.dryRun) return { reporter: 'sarif', ok: true, detail: `would write ${results} result(s) to ${target}`, posted: 0 };
       try {
-        const text = renderSarif(
-          { root: report.root, findings: report.findings, skipped: [], rules: report.rules, summary: { files: 0, bySeverity: { info: 0, low: 0, medium: 0, high: 0, critical: 0 }, byRule: {}, durationMs: 0, cached: 0 } },
-          { toolVersion: report.tool.version },
-        );
+        const text = renderSarif(scanReportOf(report.root, report.findings, report.rules), { toolVersion: report.tool.version });
         ctx.writeFile(target, text);
         return { reporter: 'sarif', ok: true, detail: `wrote ${results} result(s) to ${target}`, posted: results };
       } catch (e) {

@@ -6,6 +6,7 @@ import type { FailOn } from '../analysis/run-scan.js';
 import { MARKDOWN_MAX_BYTES, mdEscape, renderMarkdown } from '../analysis/outputs/markdown.js';
 import { severityRank, type Finding, type ScanReport } from '../analysis/types.js';
 import type { Decision, Violation } from '../policy/decision.js';
+import { truncateUtf8 } from '../util/text-bounds.js';
 import type { CiVerdict, DiffInfo, FilterMode } from './types.js';
 
 function atOrAbove(severity: Finding['severity'], failOn: FailOn): boolean {
@@ -104,14 +105,5 @@ export function renderCiSummary(s: SummaryInput): string {
     maxBytes: Math.max(4096, maxBytes - used),
     ...(s.linkBase ? { linkBase: s.linkBase } : {}),
   });
-  return cutUtf8(`${top}${body}`, maxBytes);
-}
-
-/** `text` cut to at most `maxBytes` of UTF-8 on a character boundary. */
-export function cutUtf8(text: string, maxBytes: number): string {
-  const buf = Buffer.from(text, 'utf8');
-  if (buf.length <= maxBytes) return text;
-  let end = maxBytes;
-  while (end > 0 && (buf[end] & 0xc0) === 0x80) end--;
-  return buf.subarray(0, end).toString('utf8');
+  return truncateUtf8(`${top}${body}`, maxBytes);
 }

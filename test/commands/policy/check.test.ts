@@ -1,26 +1,17 @@
 // Runs the built CLI on `warden policy check` (every error, with snippets) and the --v0-compatible
 // flag of check, eval, test and fmt.
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, runCliSync } from '../../helpers/cli.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const BIN = path.join(ROOT, 'bin/run.js');
 
 let tmp: string;
 let home: string;
 
 function cli(args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
-    cwd: tmp,
-    env: { ...process.env, WARDEN_HOME: home, NO_COLOR: '1' },
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runCliSync(args, { home, cwd: tmp });
 }
 
 function write(rel: string, text: string): string {

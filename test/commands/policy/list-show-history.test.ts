@@ -1,29 +1,20 @@
 // Runs the built CLI (`node bin/run.js policy list|show|history`) against policies in temp dirs.
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPolicySet } from '../../../src/core/policy/packs/loader.js';
 import { openStore } from '../../../src/core/store/db.js';
 import { recordVersions } from '../../../src/core/store/repos/policies.js';
+import { ROOT, runCliSync } from '../../helpers/cli.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const BIN = path.join(ROOT, 'bin/run.js');
 
 let tmp: string;
 let home: string;
 let repo: string;
 
 function cli(args: string[], cwd = repo) {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
-    cwd,
-    env: { ...process.env, WARDEN_HOME: home, NO_COLOR: '1' },
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runCliSync(args, { home, cwd });
 }
 
 function write(p: string, text: string): string {

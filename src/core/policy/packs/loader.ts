@@ -48,12 +48,14 @@ export function builtinPolicyDir(): string {
 }
 
 export interface PolicyDirsOptions {
-  /** WardenPaths.configDir: the global dir is `<configDir>/policies`. */
-  configDir: string;
+  /** WardenPaths.configDir: the global dir is `<configDir>/policies` (left out when not given). */
+  configDir?: string;
   /** The repository root; its `.warden/policies` is added when given. */
   repoRoot?: string;
   /** Include the built-in packs (default true). */
   builtin?: boolean;
+  /** Where the built-in packs are: default the request packs (policies/request); `warden ci` passes policies/ci. */
+  builtinDir?: string;
   /** Extra directories or files, highest precedence. */
   extra?: readonly string[];
 }
@@ -61,8 +63,8 @@ export interface PolicyDirsOptions {
 /** The directories a daemon or command loads, lowest precedence first. */
 export function policyDirs(opts: PolicyDirsOptions): PolicyDir[] {
   const out: PolicyDir[] = [];
-  if (opts.builtin !== false) out.push({ dir: builtinPolicyDir(), origin: 'builtin' });
-  out.push({ dir: path.join(opts.configDir, 'policies'), origin: 'global' });
+  if (opts.builtin !== false) out.push({ dir: opts.builtinDir ?? builtinPolicyDir(), origin: 'builtin' });
+  if (opts.configDir) out.push({ dir: path.join(opts.configDir, 'policies'), origin: 'global' });
   if (opts.repoRoot) out.push({ dir: path.join(opts.repoRoot, '.warden', 'policies'), origin: 'repo' });
   for (const e of opts.extra ?? []) out.push({ dir: e, origin: 'path' });
   return out;

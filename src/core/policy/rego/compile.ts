@@ -248,54 +248,18 @@ function collectVars(t: Term, out: Set<string>, o: VarOpts = {}): void {
   }
 }
 
-/** Every var of `t`, inside closures too (call operators excluded). */
+/** Every local var of `t`, inside closures too (call operators excluded). */
 function collectVarsDeep(t: Term, out: Set<string>): void {
-  switch (t.type) {
-    case 'arraycompr':
-    case 'setcompr':
-      collectVarsDeep(t.term, out);
-      for (const e of t.body) exprVarsDeep(e, out);
-      return;
-    case 'objectcompr':
-      collectVarsDeep(t.key, out);
-      collectVarsDeep(t.value, out);
-      for (const e of t.body) exprVarsDeep(e, out);
-      return;
-    case 'var':
-      if (isLocalVarName(t.name)) out.add(t.name);
-      return;
-    case 'ref':
-      for (const x of t.terms) collectVarsDeep(x, out);
-      return;
-    case 'array':
-    case 'set':
-      for (const x of t.items) collectVarsDeep(x, out);
-      return;
-    case 'object':
-      for (const [k, v] of t.items) {
-        collectVarsDeep(k, out);
-        collectVarsDeep(v, out);
-      }
-      return;
-    case 'call':
-      for (const x of t.args) collectVarsDeep(x, out);
-      return;
-    default:
-      return;
-  }
+  forEachVarTerm(t, (v) => {
+    if (isLocalVarName(v.name)) out.add(v.name);
+  });
 }
 
+/** Every local var of `e`, inside closures, `every` bodies and `with` values too. */
 function exprVarsDeep(e: Expr, out: Set<string>): void {
-  const v = e.value;
-  if (v.type === 'some') v.symbols.forEach((s) => collectVarsDeep(s, out));
-  else if (v.type === 'every') {
-    collectVarsDeep(v.domain, out);
-    if (v.key) out.add(v.key.name);
-    out.add(v.value.name);
-    for (const x of v.body) exprVarsDeep(x, out);
-  } else if (v.type === 'body') for (const x of v.body) exprVarsDeep(x, out);
-  else collectVarsDeep(v, out);
-  for (const w of e.with) collectVarsDeep(w.value, out);
+  forEachExprVarTerm(e, (v) => {
+    if (isLocalVarName(v.name)) out.add(v.name);
+  });
 }
 
 /** The vars inside the closures of `t` (comprehensions), at any depth. */

@@ -5,6 +5,9 @@ import type { Finding, ScanSeverity } from '../../analysis/types.js';
 import { severityRank } from '../../analysis/types.js';
 import type { CiReport, GithubContext, ReporterContext, ReporterResult } from '../types.js';
 import { createGithubClient, type GithubClient, type GithubClientOptions } from './client.js';
+import { cutChars, truncateUtf8 } from '../../util/text-bounds.js';
+
+export { truncateUtf8 };
 
 /** Check-run output.summary and output.text: at most 65,535 characters each. */
 export const CHECK_OUTPUT_LIMIT = 65_535;
@@ -109,24 +112,9 @@ export function isPermissionDenied(err: unknown): boolean {
  */
 export function truncateChars(text: string, limit: number, note: string): string {
   if (text.length <= limit) return text;
-  let cut = Math.max(0, limit - note.length);
-  if (cut > 0 && isHighSurrogate(text.charCodeAt(cut - 1))) cut -= 1;
-  return (text.slice(0, cut) + note).slice(0, limit);
+  return cutChars(cutChars(text, Math.max(0, limit - note.length)) + note, limit);
 }
 
-/** The longest prefix of `text` whose UTF-8 encoding has at most `maxBytes` bytes (never half a character). */
-export function truncateUtf8(text: string, maxBytes: number): string {
-  const buf = Buffer.from(text, 'utf8');
-  if (buf.length <= maxBytes) return text;
-  let end = Math.max(0, maxBytes);
-  // Back up over continuation bytes (10xxxxxx) to the start of the character that does not fit.
-  while (end > 0 && (buf[end] & 0xc0) === 0x80) end -= 1;
-  return buf.subarray(0, end).toString('utf8');
-}
-
-function isHighSurrogate(code: number): boolean {
-  return code >= 0xd800 && code <= 0xdbff;
-}
 
 /** The note appended when GitHub's limit cut a text. */
 export function truncationNote(limit: number, total: number): string {

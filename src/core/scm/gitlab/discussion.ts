@@ -18,6 +18,7 @@ import { findingCommentBody } from '../render.js';
 import type { CiReport, GitlabContext, Reporter, ReporterContext, ReporterResult } from '../types.js';
 import { markerFingerprint, SUMMARY_MARKER } from '../types.js';
 import { createGitlabClient, gitlabReporter, describeGitlabError, errorStatus, projectIdForApi, writeTokenProblem, type GitlabClient } from './client.js';
+import { cutChars } from '../../util/text-bounds.js';
 
 const NAME = 'gitlab-discussion';
 
@@ -105,19 +106,10 @@ export function summaryNoteBody(summaryMarkdown: string, overflow: Finding[], re
   let body = summaryMarkdown;
   if (head.length + body.length + tail.length > maxChars) {
     const room = Math.max(0, maxChars - head.length - tail.length - notice.length);
-    body = cutAt(body, room) + notice;
+    body = cutChars(body, room) + notice;
   }
   const out = head + body + tail;
-  return out.length > maxChars ? cutAt(out, maxChars) : out;
-}
-
-/** `s` cut to `n` UTF-16 units without splitting a surrogate pair. */
-function cutAt(s: string, n: number): string {
-  if (s.length <= n) return s;
-  let end = n;
-  const c = s.charCodeAt(end - 1);
-  if (c >= 0xd800 && c <= 0xdbff) end -= 1;
-  return s.slice(0, end);
+  return out.length > maxChars ? cutChars(out, maxChars) : out;
 }
 
 interface ExistingDiscussion {
